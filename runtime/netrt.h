@@ -1,0 +1,202 @@
+/* netrt.h: the netc training runtime's one public header. Generated networks
+ * describe themselves with a NetrtModel (emitted by `netc build` into
+ * NAME_netrt.c); everything in the runtime is driven by that descriptor and
+ * knows no particular network. */
+#ifndef NETRT_H
+#define NETRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NETRT_VERSION "0.1.0"
+
+/* How a parameter tensor is initialized (the generated init follows the same table). */
+typedef enum {
+    NETRT_INIT_ZEROS = 0,
+    NETRT_INIT_XAVIER = 1,      /* U(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
+    NETRT_INIT_HE = 2,          /* U(-a, a), a = sqrt(6 / fan_in) */
+    NETRT_INIT_UNIFORM = 3      /* U(init_a, init_b) */
+} NetrtInit;
+
+/* What the targets of a data set mean to the loss. */
+typedef enum {
+    NETRT_TARGET_REAL = 0,      /* regression: one float per output */
+    NETRT_TARGET_ONEHOT = 1,    /* class index 0..K-1, one-hot over K outputs */
+    NETRT_TARGET_BINARY = 2,    /* 0/1 per output (sigmoid + bce) */
+    NETRT_TARGET_SIGNED = 3     /* -1/+1 per output; 0/1 labels map to -1/+1 (hinge) */
+} NetrtTarget;
+
+typedef struct {
+    const char *name;           /* "h.w", "h.b" */
+    size_t offset, size;        /* in reals, into the flat parameter vector */
+    int rows, cols;             /* weights: [rows = outputs, cols = inputs]; biases: [rows, 1] */
+    int fan_in, fan_out;
+    NetrtInit init;
+    double init_a, init_b;
+    int is_weight;              /* 1 for weights (regularized), 0 for biases */
+} NetrtParamInfo;
+
+/* Defaults from the spec's `train` block (command-line flags override them). */
+typedef struct {
+    const char *optimizer;      /* "sgd" */
+    double lr, momentum;
+    int batch, epochs;
+    unsigned long long seed;
+} NetrtTrainDefaults;
+
+/* Generated functions. `real` below means the model's real type (float or
+ * double, real_size bytes); the descriptor passes them as void pointers.
+ * Arrays are row-major [n][size]. work must hold work_per_sample * n reals. */
+typedef void (*NetrtInitFn)(void *params, unsigned long long seed);
+typedef void (*NetrtForwardFn)(void *y, const void *params, const void *x, int n, void *work);
+/* Mean loss (+ regularization) over the n samples; writes outputs to y unless NULL.
+ * train != 0 applies dropout with masks derived from dropout_seed, exactly as loss_grad. */
+typedef double (*NetrtLossFn)(void *y, const void *params, const void *x, const void *t, int n,
+                              int train, unsigned long long dropout_seed, void *work);
+/* Training loss, and its gradient written (not accumulated) to grad[num_params]. */
+typedef double (*NetrtLossGradFn)(void *grad, const void *params, const void *x, const void *t,
+                                  int n, unsigned long long dropout_seed, void *work);
+
+typedef struct {
+    const char *name;           /* network name from the spec */
+    const char *spec_path;      /* as given to netc */
+    int real_size;              /* 4 (float) or 8 (double) */
+    size_t num_params, input_size, output_size;
+    size_t work_per_sample;     /* reals of workspace per sample */
+    int num_param_tensors;
+    const NetrtParamInfo *params;
+    const char *loss;           /* "mse", "mae", "bce", "cross_entropy", "hinge" */
+    NetrtTarget target;
+    int classification;         /* 1: report accuracy; 0: report mse and r2 */
+    int has_dropout;
+    uint64_t layout_hash;       /* FNV-1a of the parameter layout; weights files carry it */
+    NetrtTrainDefaults train;
+    NetrtInitFn init_params;
+    NetrtForwardFn forward;
+    NetrtLossFn loss_fn;
+    NetrtLossGradFn loss_grad;
+} NetrtModel;
+
+/* ---- RNG: splitmix64-seeded xoshiro256**, identical on every platform ---- */
+typedef struct {
+    uint64_t s[4];
+} NetrtRng;
+void netrt_rng_seed(NetrtRng *r, uint64_t seed);
+uint64_t netrt_rng_next(NetrtRng *r);
+double netrt_rng_uniform(NetrtRng *r);          /* [0, 1) with 53 random bits */
+double netrt_rng_normal(NetrtRng *r);           /* standard normal */
+uint64_t netrt_rng_below(NetrtRng *r, uint64_t n);  /* uniform in [0, n) without bias */
+void netrt_shuffle(NetrtRng *r, int *idx, int n);   /* Fisher-Yates */
+
+/* ---- Data sets: held once, as contiguous float arrays ---- */
+typedef struct {
+    int rows;
+    int num_features, num_targets;  /* num_targets = model output size after encoding */
+    float *x;                   /* [rows][num_features] */
+    float *t;                   /* [rows][num_targets], encoded for the model's loss */
+    int *label;                 /* [rows] class index for classification, else NULL */
+    int num_classes;            /* classification: number of classes the model predicts */
+    char path[512];
+} NetrtDataset;
+
+/* Loads a CSV with a header row: features first, then the target column(s). The
+ * file must have model->input_size feature columns; targets are encoded for
+ * model->target. Errors name the file, row and column; returns 0 on success,
+ * -1 after printing the error to stderr. */
+int netrt_dataset_load_csv(NetrtDataset *ds, const NetrtModel *m, const char *path);
+/* Like netrt_dataset_load_csv, but the target columns may be absent (exactly
+ * model->input_size columns, for prediction): then t and label are NULL and
+ * num_targets is 0. */
+int netrt_dataset_load_csv_inputs(NetrtDataset *ds, const NetrtModel *m, const char *path);
+void netrt_dataset_free(NetrtDataset *ds);
+
+/* ---- Weights files (format in docs/weights.md) ---- */
+/* Writes atomically (temporary file, fsync, rename). Returns 0 or -1 (message printed). */
+int netrt_weights_save(const NetrtModel *m, const void *params, const char *path);
+/* Reads into params (the model's real type; converts from the file's precision).
+ * Refuses a file whose layout hash or size differs from the model. */
+int netrt_weights_load(const NetrtModel *m, void *params, const char *path);
+
+/* A weights file read on its own, without a model (for `netc weights dump`). */
+typedef struct {
+    uint32_t version, real_size;
+    uint64_t layout_hash;
+    uint64_t num_params;
+    char name[128];
+    double *values;             /* num_params values, converted to double */
+} NetrtWeightsFile;
+int netrt_weights_read(NetrtWeightsFile *wf, const char *path);
+void netrt_weights_file_free(NetrtWeightsFile *wf);
+
+/* ---- Element access for the model's real type ---- */
+double netrt_get(const NetrtModel *m, const void *v, size_t i);
+void netrt_set(const NetrtModel *m, void *v, size_t i, double value);
+
+/* ---- Optimizer: mini-batch SGD with (optionally) classical momentum ---- */
+typedef struct {
+    double lr, momentum;
+    void *velocity;             /* num_params reals; NULL when momentum == 0 */
+} NetrtSgd;
+int netrt_sgd_init(NetrtSgd *opt, const NetrtModel *m, double lr, double momentum);
+/* PyTorch's form (torch.optim.SGD, dampening 0, no nesterov), so runs can be
+ * cross-checked against it to rounding: v = momentum * v + g; p -= lr * v
+ * (momentum 0: p -= lr * g). Equal to `v = momentum * v - lr * g; p += v` only
+ * while lr is constant. */
+void netrt_sgd_step(NetrtSgd *opt, const NetrtModel *m, void *params, const void *grad);
+void netrt_sgd_free(NetrtSgd *opt);
+
+/* ---- Training ---- */
+typedef struct {
+    double lr, momentum;
+    int batch, epochs;
+    unsigned long long seed;
+    int quiet;                  /* no per-epoch lines */
+    int progress;               /* -1 auto (terminal), 0 plain lines, 1 live line */
+} NetrtTrainOptions;
+
+typedef struct {
+    double loss;
+    double accuracy;            /* classification: fraction correct */
+    double mse, r2;             /* regression */
+} NetrtMetrics;
+
+void netrt_train_options_default(NetrtTrainOptions *o, const NetrtModel *m);
+/* Trains params in place on ds (shuffled each epoch from the seed). Returns 0, or -1
+ * if training stopped on a non-finite loss. */
+int netrt_train(const NetrtModel *m, void *params, const NetrtDataset *train,
+                const NetrtDataset *test, const NetrtTrainOptions *o);
+/* Loss (no dropout) and metrics of params over a whole data set. */
+void netrt_evaluate(const NetrtModel *m, const void *params, const NetrtDataset *ds,
+                    NetrtMetrics *out);
+/* Prints `label: loss L accuracy A%` or `label: loss L mse M r2 R` to out. */
+void netrt_print_metrics(FILE *out, const NetrtModel *m, const char *label,
+                         const NetrtMetrics *mt);
+
+/* ---- Gradient check (docs/gradcheck.md) ---- */
+typedef struct {
+    unsigned long long seed;
+    int samples;                /* batch of random (or data) samples */
+    int max_entries;            /* entries checked per tensor, 0: all */
+    double tolerance;           /* max relative error allowed */
+    const NetrtDataset *data;   /* inputs/targets from here if non-NULL */
+    int verbose;
+} NetrtGradcheckOptions;
+/* Compares loss_grad with finite differences; prints a per-tensor report to out.
+ * Returns 0 if every checked entry away from kinks is within tolerance, 1 otherwise. */
+int netrt_gradcheck(const NetrtModel *m, const NetrtGradcheckOptions *o, FILE *out);
+
+/* ---- The trainer program: `NAME train|predict|gradcheck|grad ...` ----
+ * netc generates `int main(int argc, char **argv) { return netrt_main(&NAME_model, argc, argv); }`.
+ * Exit status: 0 success, 1 bad input (data, weights) or failed check, 2 usage. */
+int netrt_main(const NetrtModel *m, int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

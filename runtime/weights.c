@@ -1,0 +1,258 @@
+/* weights.c: the weights file (docs/weights.md). Little-endian header, the
+ * values in the model's real type, and a CRC32 trailer; saved atomically via a
+ * temporary file and rename, so a failed save never damages the old file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checked.h"
+#include "netrt.h"
+
+#define MAGIC "NETCWTS"         /* 8 bytes with its NUL */
+#define FORMAT_VERSION 1u
+#define HEADER_FIXED 36         /* magic, version, real_size, hash, count, name length */
+
+/* CRC-32 (IEEE 802.3, reflected, as zlib's crc32()). */
+static uint32_t crc32_ieee(const uint8_t *p, size_t n)
+{
+    uint32_t table[256], crc = 0xffffffffu;
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+        table[i] = c;
+    }
+    for (size_t i = 0; i < n; i++)
+        crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+    return crc ^ 0xffffffffu;
+}
+
+static uint8_t *put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        *p++ = (uint8_t)(v >> (8 * i));
+    return p;
+}
+
+static uint8_t *put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        *p++ = (uint8_t)(v >> (8 * i));
+    return p;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Builds the whole file image in memory; *len gets its size. */
+static uint8_t *serialize(const NetrtModel *m, const void *params, size_t *len)
+{
+    const char *name = m->name ? m->name : "";
+    size_t name_len = strlen(name), rs = (size_t)m->real_size;
+    size_t n = HEADER_FIXED + name_len + m->num_params * rs + 4;
+    uint8_t *buf = NETRT_MALLOC(n, 1), *p = buf;
+    if (!buf)
+        return NULL;
+    memcpy(p, MAGIC, 8);
+    p = put_u32(p + 8, FORMAT_VERSION);
+    p = put_u32(p, (uint32_t)rs);
+    p = put_u64(p, m->layout_hash);
+    p = put_u64(p, m->num_params);
+    p = put_u32(p, (uint32_t)name_len);
+    memcpy(p, name, name_len);
+    p += name_len;
+    for (size_t i = 0; i < m->num_params; i++) {
+        if (rs == 8) {
+            uint64_t bits;
+            memcpy(&bits, (const double *)params + i, 8);
+            p = put_u64(p, bits);
+        } else {
+            uint32_t bits;
+            memcpy(&bits, (const float *)params + i, 4);
+            p = put_u32(p, bits);
+        }
+    }
+    put_u32(p, crc32_ieee(buf, n - 4));
+    *len = n;
+    return buf;
+}
+
+/* Makes the rename durable; best effort, since not every file system allows it. */
+static void sync_parent_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    int fd;
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) + (slash == path), path);
+    fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/* Writes buf to tmp, flushes it to disk and renames it over path. */
+static int write_atomically(const char *path, const char *tmp, const uint8_t *buf, size_t n)
+{
+    FILE *f = NETRT_FOPEN(tmp, "wb");
+    int ok;
+    if (!f) {
+        netrt_error(path, "weights not saved; the existing file, if any, is unchanged");
+        return -1;
+    }
+    ok = fwrite(buf, 1, n, f) == n && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int err = errno;
+    ok = (fclose(f) == 0) && ok;
+    if (ok && rename(tmp, path) == 0) {
+        sync_parent_dir(path);
+        return 0;
+    }
+    if (ok)
+        err = errno;
+    remove(tmp);
+    netrt_error(path, "cannot write weights: %s; the existing file, if any, is unchanged",
+                strerror(err));
+    if (err == ENOSPC || err == EFBIG || err == EDQUOT)
+        netrt_hint("free some disk space or save to another file system");
+    return -1;
+}
+
+int netrt_weights_save(const NetrtModel *m, const void *params, const char *path)
+{
+    size_t n, tmp_len = strlen(path) + 32;
+    uint8_t *buf = serialize(m, params, &n);
+    char *tmp = NETRT_MALLOC(tmp_len, 1);
+    int rc = -1;
+    if (buf && tmp) {
+        snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
+        rc = write_atomically(path, tmp, buf, n);
+    }
+    free(tmp);
+    free(buf);
+    return rc;
+}
+
+/* Checks everything that does not need a model: magic, version, sizes, CRC. */
+static int parse_header(NetrtWeightsFile *wf, const uint8_t *b, size_t len, const char *path,
+                        size_t *values_at)
+{
+    uint32_t name_len;
+    if (len < 8 || memcmp(b, MAGIC, 8) != 0) {
+        netrt_error(path, "not a netc weights file (bad magic)");
+        return -1;
+    }
+    if (len < HEADER_FIXED) {
+        netrt_error(path, "weights file is truncated: %zu bytes, shorter than its header", len);
+        return -1;
+    }
+    wf->version = get_u32(b + 8);
+    wf->real_size = get_u32(b + 12);
+    wf->layout_hash = get_u64(b + 16);
+    wf->num_params = get_u64(b + 24);
+    name_len = get_u32(b + 32);
+    if (wf->version > FORMAT_VERSION) {
+        netrt_error(path, "weights file format version %u was written by a newer netc "
+                    "(this runtime reads version %u)", wf->version, FORMAT_VERSION);
+        netrt_hint("rebuild the trainer with the newer netc");
+        return -1;
+    }
+    if (wf->version != FORMAT_VERSION || (wf->real_size != 4 && wf->real_size != 8)) {
+        netrt_error(path, "corrupt weights header (version %u, real size %u)",
+                    wf->version, wf->real_size);
+        return -1;
+    }
+    /* num_params is bounded first so the expected size cannot overflow. */
+    uint64_t want = UINT64_MAX;
+    if (wf->num_params < (UINT64_MAX >> 4))
+        want = HEADER_FIXED + (uint64_t)name_len + wf->num_params * wf->real_size + 4;
+    if (want != len) {
+        netrt_error(path, "weights file is truncated or corrupted: its header describes "
+                    "%llu bytes, but the file has %zu", (unsigned long long)want, len);
+        return -1;
+    }
+    if (get_u32(b + len - 4) != crc32_ieee(b, len - 4)) {
+        netrt_error(path, "weights file is corrupted (CRC32 checksum mismatch)");
+        return -1;
+    }
+    snprintf(wf->name, sizeof wf->name, "%.*s", (int)name_len, (const char *)b + HEADER_FIXED);
+    *values_at = HEADER_FIXED + name_len;
+    return 0;
+}
+
+static void decode_values(NetrtWeightsFile *wf, const uint8_t *p)
+{
+    for (uint64_t i = 0; i < wf->num_params; i++) {
+        if (wf->real_size == 8) {
+            uint64_t bits = get_u64(p + 8 * i);
+            memcpy(&wf->values[i], &bits, 8);
+        } else {
+            uint32_t bits = get_u32(p + 4 * i);
+            float v;
+            memcpy(&v, &bits, 4);
+            wf->values[i] = v;
+        }
+    }
+}
+
+int netrt_weights_read(NetrtWeightsFile *wf, const char *path)
+{
+    size_t len, values_at;
+    uint8_t *buf;
+    memset(wf, 0, sizeof *wf);
+    buf = (uint8_t *)NETRT_READ_FILE(path, &len);
+    if (!buf)
+        return -1;
+    if (parse_header(wf, buf, len, path, &values_at) == 0) {
+        wf->values = NETRT_MALLOC((size_t)wf->num_params, sizeof(double));
+        if (wf->values)
+            decode_values(wf, buf + values_at);
+    }
+    free(buf);
+    return wf->values ? 0 : -1;
+}
+
+void netrt_weights_file_free(NetrtWeightsFile *wf)
+{
+    free(wf->values);
+    wf->values = NULL;
+}
+
+int netrt_weights_load(const NetrtModel *m, void *params, const char *path)
+{
+    NetrtWeightsFile wf;
+    int rc = -1;
+    if (netrt_weights_read(&wf, path))
+        return -1;
+    if (wf.layout_hash != m->layout_hash) {
+        netrt_error(path, "was trained for a different network layout (spec '%s'), "
+                    "not for '%s' (%s)", wf.name, m->name, m->spec_path ? m->spec_path : "?");
+        netrt_hint("use the trainer built from the spec these weights came from, or retrain");
+    } else if (wf.num_params != m->num_params) {
+        netrt_error(path, "holds %llu parameters, but network '%s' has %zu",
+                    (unsigned long long)wf.num_params, m->name, m->num_params);
+    } else {
+        for (size_t i = 0; i < m->num_params; i++)
+            netrt_set(m, params, i, wf.values[i]);
+        rc = 0;
+    }
+    netrt_weights_file_free(&wf);
+    return rc;
+}

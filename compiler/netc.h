@@ -1,0 +1,34 @@
+/* netc.h: what the driver's files share: one compilation (spec -> IR -> C) and
+ * the subcommands built on it. */
+#ifndef NETC_NETC_H
+#define NETC_NETC_H
+
+#include "emit.h"
+
+typedef struct {
+    Arena arena;
+    Diag diag;
+    const SrcFile *file;
+    AstSpec *ast;
+    NetSpec *spec;
+    IrGraph *graph;
+} Compilation;
+
+/* Runs the front end and the middle end on path. force_double builds the network
+ * in double whatever the spec says (gradient checks). Returns 0, or the exit
+ * status to stop with (1 for errors in the spec). */
+int compile_spec(Compilation *c, const char *path, bool force_double);
+void compilation_free(Compilation *c);
+
+/* Writes text to path atomically (temporary file, then rename). 0 or -1 (printed). */
+int write_file_atomic(const char *path, const char *text);
+
+/* toolchain.c: build the trainer program for a compiled spec (cached by content
+ * hash) and run it with args; returns the trainer's exit status. */
+int run_trainer(Compilation *c, const EmitOptions *eo, const char *sub, int argc, char **argv);
+
+/* inspect.c */
+void inspect_json(FILE *out, const Compilation *c);
+int weights_dump(int argc, char **argv);
+
+#endif

@@ -1,0 +1,795 @@
+/* sema.c: checks the AST (names, statement order, kinds, ranges, loss/activation
+ * compatibility) and builds the NetSpec; runs after parser.y, before lower.c.
+ * Every problem is reported; the result is NULL if there was any. */
+#include "spec.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const act_names[ACT_COUNT + 1] = {
+#define ACT(kind, name, nparams, def) name,
+#include "ops.def"
+#undef ACT
+    NULL
+};
+
+const char *const loss_names[LOSS_COUNT + 1] = {
+#define LOSS(kind, name, fused) name,
+#include "ops.def"
+#undef LOSS
+    NULL
+};
+
+const char *const train_item_names[] = {
+    "optimizer", "lr", "momentum", "batch", "epochs", "seed", NULL
+};
+
+static const int act_nparams[ACT_COUNT] = {
+#define ACT(kind, name, nparams, def) nparams,
+#include "ops.def"
+#undef ACT
+};
+
+static const double act_default[ACT_COUNT] = {
+#define ACT(kind, name, nparams, def) def,
+#include "ops.def"
+#undef ACT
+};
+
+/* The output activation a loss is computed from (ACT_COUNT: any). */
+static const ActKind loss_fused[LOSS_COUNT] = {
+#define LOSS(kind, name, fused) fused,
+#include "ops.def"
+#undef LOSS
+};
+
+enum { NAME_MAX_LEN = 48, SIZE_LIMIT = 1000000 };
+
+typedef struct {
+    Arena *arena;
+    Diag *diag;
+    const AstSpec *ast;
+    NetSpec *net;
+    int layers_cap, regs_cap;
+    const AstStmt *network, *precision, *input, *loss, *train;
+    const AstStmt *first_dense, *last_dense;
+    const AstStmt **names;      /* input and dense statements, for duplicate checks */
+    int nnames, names_cap;
+    const AstValue *lr_val, *momentum_val;  /* where the train block set them */
+    const AstStmt *items_seen[8];           /* by index in train_item_names */
+} Sema;
+
+/* ---- small helpers ---- */
+
+/* The source text of a value, for quoting in messages. */
+static const char *spelling(Sema *s, const AstValue *v)
+{
+    const char *text = s->ast->file->text + v->loc.start;
+    return arena_strndup(s->arena, text, (size_t)(v->loc.end - v->loc.start));
+}
+
+/* A zero-width location just after a statement, where a missing word belongs. */
+static Loc after(const AstStmt *st)
+{
+    Loc l = st->loc;
+    l.start = l.end;
+    return l;
+}
+
+static int find_name(const char *word, const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(word, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* "unknown WHAT 'word'" with a did-you-mean, or the list of valid names. */
+static void unknown(Sema *s, Loc loc, const char *what, const char *word,
+                    const char *const *names)
+{
+    const char *hint = diag_suggest(word, names);
+    if (hint) {
+        diag_error(s->diag, loc, "unknown %s '%s'; did you mean '%s'?", what, word, hint);
+        return;
+    }
+    char list[256] = "";
+    size_t len = 0;
+    for (int i = 0; names[i] && len < sizeof list - 32; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s'%s'",
+                                i == 0 ? "" : names[i + 1] ? ", " : " or ", names[i]);
+    diag_error(s->diag, loc, "unknown %s '%s'; expected %s", what, word, list);
+}
+
+static bool is_integral(double x)
+{
+    return isfinite(x) && x == floor(x);
+}
+
+/* True if v is a plain number; otherwise reports that WHAT must be one. */
+static bool want_number(Sema *s, const AstValue *v, const char *what)
+{
+    if (v->kind == VAL_NUMBER && !v->key)
+        return true;
+    diag_error(s->diag, v->loc, "%s must be a number, found '%s'", what, spelling(s, v));
+    return false;
+}
+
+/* Like want_number, for the value of a key=value option. */
+static bool number_value(Sema *s, const AstValue *v, const char *what)
+{
+    if (v->kind == VAL_NUMBER)
+        return true;
+    diag_error(s->diag, v->loc, "%s must be a number, found '%s'", what, spelling(s, v));
+    return false;
+}
+
+/* Reports "WHAT must be RANGE, found 'N'" unless ok. */
+static bool check_range(Sema *s, const AstValue *v, const char *what, const char *range, bool ok)
+{
+    if (!ok)
+        diag_error(s->diag, v->loc, "%s must be %s, found '%s'", what, range, v->text);
+    return ok;
+}
+
+/* Values after the ones a statement uses are errors. */
+static void extra_values(Sema *s, const AstStmt *st, int used, const char *after_what)
+{
+    if (st->nvals > used)
+        diag_error(s->diag, st->vals[used]->loc, "unexpected '%s' after %s",
+                   spelling(s, st->vals[used]), after_what);
+}
+
+/* A second statement of a kind that may appear once. */
+static bool once(Sema *s, const AstStmt **seen, const AstStmt *st, const char *what)
+{
+    if (!*seen) {
+        *seen = st;
+        return true;
+    }
+    diag_error(s->diag, st->kw_loc, "duplicate %s", what);
+    diag_note(s->diag, (*seen)->kw_loc, "the first %s is here", what);
+    return false;
+}
+
+/* ---- names ---- */
+
+static const char *const c_keywords[] = {
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double",
+    "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long",
+    "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct",
+    "switch", "typedef", "union", "unsigned", "void", "volatile", "while",
+    "alignas", "alignof", "bool", "constexpr", "false", "nullptr", "static_assert",
+    "thread_local", "true", "typeof", "typeof_unqual", NULL
+};
+
+/* Why name cannot become part of generated C identifiers, or NULL if it can.
+ * The network name is a prefix of every external symbol, so it has more rules. */
+static const char *name_problem(const char *name, bool network)
+{
+    if (find_name(name, c_keywords) >= 0)
+        return "is a C keyword";
+    if (strlen(name) > NAME_MAX_LEN)
+        return "is too long (limit 48 characters)";
+    if (network && name[0] == '_')
+        return "must not start with '_'";
+    if (network && (strncmp(name, "netrt", 5) == 0 || strncmp(name, "NETRT", 5) == 0))
+        return "must not start with 'netrt' (reserved for the runtime)";
+    return NULL;
+}
+
+static bool same_ignoring_case(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+            return false;
+    return *a == *b;
+}
+
+/* Input and layer names must be distinct even ignoring case, because generated
+ * macros spell them in capitals (XOR_H_W). */
+static void check_layer_name(Sema *s, const AstStmt *st, const char *what)
+{
+    const char *problem = name_problem(st->name, false);
+    if (problem)
+        diag_error(s->diag, st->name_loc, "%s name '%s' %s", what, st->name, problem);
+    for (int i = 0; i < s->nnames; i++) {
+        const AstStmt *prev = s->names[i];
+        if (strcmp(prev->name, st->name) == 0) {
+            diag_error(s->diag, st->name_loc, "duplicate name '%s'", st->name);
+        } else if (same_ignoring_case(prev->name, st->name)) {
+            diag_error(s->diag, st->name_loc,
+                       "name '%s' differs from '%s' only in case (generated macros are "
+                       "upper case)", st->name, prev->name);
+        } else {
+            continue;
+        }
+        diag_note(s->diag, prev->name_loc, "'%s' is first defined here", prev->name);
+        break;
+    }
+    ARENA_PUSH(s->arena, s->names, s->nnames, s->names_cap, st);
+}
+
+/* `network NAME`: the C prefix of everything generated. */
+static void check_network(Sema *s, const AstStmt *st)
+{
+    if (!once(s, &s->network, st, "'network' statement"))
+        return;
+    const char *problem = name_problem(st->name, true);
+    if (problem)
+        diag_error(s->diag, st->name_loc, "network name '%s' %s", st->name, problem);
+    s->net->name = st->name;
+}
+
+/* Without a `network` statement the name is the file's base name, lower-cased,
+ * with every other character turned into '_' (specs/mlp-mnist.net: mlp_mnist). */
+static void default_network_name(Sema *s)
+{
+    const char *path = s->ast->file->name;
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    while (len > 0 && !isalnum((unsigned char)*base)) {
+        base++;
+        len--;
+    }
+    bool digit = len > 0 && isdigit((unsigned char)base[0]);
+    char *name = arena_printf(s->arena, "%s%.*s", len == 0 ? "net" : digit ? "net_" : "",
+                              (int)len, base);
+    for (char *p = name; *p; p++)
+        *p = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '_';
+    const char *problem = name_problem(name, true);
+    if (problem)
+        diag_error(s->diag, (Loc){ s->ast->file, 0, 0 },
+                   "network name '%s' (taken from the file name) %s; add a 'network NAME' "
+                   "statement", name, problem);
+    s->net->name = name;
+}
+
+/* ---- statements ---- */
+
+/* `[N]`: an integer from 1 to SIZE_LIMIT. */
+static int check_size(Sema *s, const AstValue *v)
+{
+    if (!is_integral(v->num) && isfinite(v->num)) {
+        diag_error(s->diag, v->loc, "size must be an integer, found '%s'", v->text);
+        return 1;
+    }
+    if (v->num < 1) {
+        diag_error(s->diag, v->loc, "size must be at least 1");
+        return 1;
+    }
+    if (v->num > SIZE_LIMIT) {
+        diag_error(s->diag, v->loc, "size %s is too large (limit %d)", v->text, SIZE_LIMIT);
+        return 1;
+    }
+    return (int)v->num;
+}
+
+static void check_precision(Sema *s, const AstStmt *st)
+{
+    static const char *const names[] = { "float", "double", NULL };
+    if (!once(s, &s->precision, st, "'precision' statement"))
+        return;
+    if (st->nvals == 0) {
+        diag_error(s->diag, after(st), "'precision' expects 'float' or 'double'");
+        return;
+    }
+    const AstValue *v = st->vals[0];
+    int k = v->kind == VAL_WORD && !v->key ? find_name(v->word, names) : -1;
+    if (k < 0 && v->kind == VAL_WORD && !v->key)
+        unknown(s, v->loc, "precision", v->word, names);
+    else if (k < 0)
+        diag_error(s->diag, v->loc, "expected 'float' or 'double', found '%s'", spelling(s, v));
+    else
+        s->net->precision = k == 0 ? PREC_FLOAT : PREC_DOUBLE;
+    extra_values(s, st, 1, "the precision");
+}
+
+static void check_input(Sema *s, const AstStmt *st)
+{
+    if (!once(s, &s->input, st, "'input' statement"))
+        return;
+    check_layer_name(s, st, "input");
+    s->net->input_name = st->name;
+    s->net->input_loc = st->name_loc;
+    s->net->input_stmt = st;
+    s->net->input_size = check_size(s, st->size);
+}
+
+/* Checks an activation's argument list against its ops.def row and fills the
+ * layer's parameter (alpha or pieces). */
+static void check_act_params(Sema *s, const AstValue *v, LayerSpec *l)
+{
+    const char *name = act_names[l->act];
+    int want = act_nparams[l->act];
+    int got = v->kind == VAL_CALL ? v->nargs : 0;
+    if (l->act == ACT_MAXOUT)
+        l->pieces = (int)act_default[l->act];
+    else
+        l->alpha = act_default[l->act];
+    if (v->kind != VAL_CALL)
+        return;     /* bare name: the default parameter */
+    if (got != want) {
+        if (want == 0)
+            diag_error(s->diag, v->loc, "'%s' takes no arguments", name);
+        else
+            diag_error(s->diag, v->loc, "'%s' takes %d argument, got %d", name, want, got);
+        return;
+    }
+    const AstValue *a = v->args[0];
+    if (!want_number(s, a, l->act == ACT_MAXOUT ? "maxout piece count" : "activation parameter"))
+        return;
+    if (l->act == ACT_LEAKY_RELU) {
+        check_range(s, a, "leaky_relu slope", ">= 0", isfinite(a->num) && a->num >= 0);
+        l->alpha = a->num;
+    } else if (l->act == ACT_ELU) {
+        check_range(s, a, "elu alpha", "> 0", isfinite(a->num) && a->num > 0);
+        l->alpha = a->num;
+    } else if (l->act == ACT_MAXOUT) {
+        bool ok = is_integral(a->num) && a->num >= 2 && a->num <= 64;
+        if (check_range(s, a, "maxout piece count", "an integer from 2 to 64", ok))
+            l->pieces = (int)a->num;
+    }
+}
+
+/* The first value after `dense NAME[N]` names the activation. */
+static void check_activation(Sema *s, const AstStmt *st, LayerSpec *l)
+{
+    const AstValue *v = st->nvals > 0 ? st->vals[0] : NULL;
+    if (!v || v->key || v->kind == VAL_NUMBER) {
+        diag_error(s->diag, v ? v->loc : after(st),
+                   "layer '%s' needs an activation after its size, e.g. 'relu' or 'linear'",
+                   st->name);
+        return;
+    }
+    int k = find_name(v->word, act_names);
+    if (k < 0) {
+        unknown(s, v->loc, "activation", v->word, act_names);
+        return;
+    }
+    l->act = (ActKind)k;
+    check_act_params(s, v, l);
+    if (l->act == ACT_SOFTMAX && l->units < 2 && l->units > 0)
+        diag_error(s->diag, v->loc, "softmax needs at least 2 units, but '%s' has %d",
+                   st->name, l->units);
+}
+
+/* init=xavier|glorot|he|zeros|uniform(a, b) */
+static void check_init(Sema *s, const AstValue *v, LayerSpec *l)
+{
+    static const char *const names[] = { "xavier", "glorot", "he", "uniform", "zeros", NULL };
+    static const InitKind kinds[] = { INIT_XAVIER, INIT_XAVIER, INIT_HE, INIT_UNIFORM, INIT_ZEROS };
+    if (v->kind == VAL_NUMBER) {
+        diag_error(s->diag, v->loc, "expected an initializer name, found '%s'", v->text);
+        return;
+    }
+    int k = find_name(v->word, names);
+    if (k < 0) {
+        unknown(s, v->loc, "initializer", v->word, names);
+        return;
+    }
+    l->init = kinds[k];
+    if (l->init != INIT_UNIFORM) {
+        if (v->kind == VAL_CALL)
+            diag_error(s->diag, v->loc, "'%s' takes no arguments", v->word);
+        return;
+    }
+    if (v->kind != VAL_CALL) {
+        diag_error(s->diag, v->loc, "'uniform' needs bounds, e.g. init=uniform(-0.1, 0.1)");
+        return;
+    }
+    if (v->nargs != 2) {
+        diag_error(s->diag, v->loc, "'uniform' takes 2 arguments, got %d", v->nargs);
+        return;
+    }
+    if (!want_number(s, v->args[0], "uniform bound") || !want_number(s, v->args[1], "uniform bound"))
+        return;
+    l->init_a = v->args[0]->num;
+    l->init_b = v->args[1]->num;
+    if (!isfinite(l->init_a) || !isfinite(l->init_b) || !(l->init_a < l->init_b))
+        diag_error(s->diag, v->loc, "uniform bounds must be finite with a < b, found '%s'",
+                   spelling(s, v));
+}
+
+/* Reports an option given twice, or bias after nobias (and the reverse). */
+static void repeated_option(Sema *s, const AstValue *v, const AstValue *first)
+{
+    const char *word = v->key ? v->key : v->word;
+    const char *prev = first->key ? first->key : first->word;
+    if (strcmp(word, prev) != 0)
+        diag_error(s->diag, v->loc, "'%s' contradicts the earlier '%s'", word, prev);
+    else
+        diag_error(s->diag, v->loc, "duplicate option '%s'", word);
+}
+
+/* Options after the activation: bias | nobias | init=... */
+static void check_dense_options(Sema *s, const AstStmt *st, LayerSpec *l)
+{
+    static const char *const names[] = { "bias", "nobias", "init", NULL };
+    const AstValue *bias_opt = NULL, *init_opt = NULL;
+    for (int i = 1; i < st->nvals; i++) {
+        const AstValue *v = st->vals[i];
+        const AstValue **seen;
+        if (v->key && strcmp(v->key, "init") == 0) {
+            seen = &init_opt;
+            check_init(s, v, l);
+        } else if (v->key) {
+            unknown(s, v->key_loc, "option", v->key, names);
+            continue;
+        } else if (v->kind == VAL_NUMBER) {
+            diag_error(s->diag, v->loc, "unexpected number '%s' in the options of layer '%s'",
+                       v->text, st->name);
+            continue;
+        } else if (strcmp(v->word, "init") == 0) {
+            diag_error(s->diag, v->loc, "option 'init' needs a value, e.g. init=he");
+            continue;
+        } else if (find_name(v->word, names) >= 0) {
+            if (v->kind == VAL_CALL)
+                diag_error(s->diag, v->loc, "'%s' takes no arguments", v->word);
+            seen = &bias_opt;
+            l->bias = strcmp(v->word, "bias") == 0;
+        } else if (find_name(v->word, act_names) >= 0) {
+            diag_error(s->diag, v->loc, "layer '%s' already has an activation; unexpected '%s'",
+                       st->name, spelling(s, v));
+            continue;
+        } else {
+            unknown(s, v->loc, "option", v->word, names);
+            continue;
+        }
+        if (*seen)
+            repeated_option(s, v, *seen);
+        *seen = v;
+    }
+}
+
+static void check_dense(Sema *s, const AstStmt *st)
+{
+    if (!s->first_dense)
+        s->first_dense = st;
+    s->last_dense = st;
+    check_layer_name(s, st, "layer");
+    LayerSpec l = { .name = st->name, .loc = st->name_loc, .stmt = st, .pieces = 1,
+                    .bias = true, .init = INIT_DEFAULT };
+    l.units = check_size(s, st->size);
+    check_activation(s, st, &l);
+    check_dense_options(s, st, &l);
+    NetSpec *n = s->net;
+    arena_grow(s->arena, (void **)&n->layers, &s->layers_cap, n->nlayers + 1, sizeof l);
+    n->layers[n->nlayers++] = l;
+}
+
+/* `dropout P` applies to the statement just before it: the input or a layer. */
+static void check_dropout(Sema *s, const AstStmt *st, const AstStmt *prev)
+{
+    double p = 0;
+    if (st->nvals == 0) {
+        diag_error(s->diag, after(st), "'dropout' expects a probability, e.g. 'dropout 0.5'");
+    } else if (want_number(s, st->vals[0], "dropout probability")) {
+        const AstValue *v = st->vals[0];
+        if (check_range(s, v, "dropout probability", "in [0, 1)", v->num >= 0 && v->num < 1))
+            p = v->num;
+    }
+    extra_values(s, st, 1, "the dropout probability");
+    if (prev && prev->kind == ST_DROPOUT) {
+        diag_error(s->diag, st->kw_loc, "two 'dropout' statements in a row");
+        diag_note(s->diag, prev->kw_loc, "the previous 'dropout' is here");
+    } else if (!prev || (prev->kind != ST_INPUT && prev->kind != ST_DENSE)) {
+        diag_error(s->diag, st->kw_loc, "'dropout' must follow an 'input' or 'dense' statement");
+    } else if (prev->kind == ST_INPUT && prev == s->input) {
+        s->net->input_dropout = p;
+        s->net->input_dropout_stmt = st;
+    } else if (prev->kind == ST_DENSE) {
+        LayerSpec *l = &s->net->layers[s->net->nlayers - 1];
+        l->dropout = p;
+        l->dropout_stmt = st;
+    }
+}
+
+static void check_loss(Sema *s, const AstStmt *st)
+{
+    if (!once(s, &s->loss, st, "'loss' statement"))
+        return;
+    const AstValue *v = st->nvals > 0 ? st->vals[0] : NULL;
+    if (!v || v->kind != VAL_WORD || v->key) {
+        diag_error(s->diag, v ? v->loc : after(st), "'loss' expects a loss name, e.g. 'loss mse'");
+        return;
+    }
+    int k = find_name(v->word, loss_names);
+    if (k < 0) {
+        unknown(s, v->loc, "loss", v->word, loss_names);
+        return;     /* loss_stmt stays NULL: no compatibility checks */
+    }
+    s->net->loss = (LossKind)k;
+    s->net->loss_stmt = st;
+    extra_values(s, st, 1, "the loss name");
+}
+
+/* `regularize l1|l2 LAMBDA`, each kind at most once. */
+static void check_regularize(Sema *s, const AstStmt *st)
+{
+    static const char *const names[] = { "l1", "l2", NULL };
+    const AstValue *v = st->nvals > 0 ? st->vals[0] : NULL;
+    if (!v || v->kind != VAL_WORD || v->key) {
+        diag_error(s->diag, v ? v->loc : after(st),
+                   "'regularize' expects 'l1' or 'l2' and a strength, e.g. 'regularize l2 1e-4'");
+        return;
+    }
+    int k = find_name(v->word, names);
+    if (k < 0) {
+        unknown(s, v->loc, "regularizer", v->word, names);
+        return;
+    }
+    NetSpec *n = s->net;
+    for (int i = 0; i < n->nregs; i++) {
+        if (n->regs[i].kind == (RegKind)k) {
+            diag_error(s->diag, st->kw_loc, "duplicate 'regularize %s' statement", v->word);
+            diag_note(s->diag, n->regs[i].stmt->kw_loc, "the first one is here");
+            return;
+        }
+    }
+    RegSpec r = { .kind = k == 0 ? REG_L1 : REG_L2, .stmt = st };
+    if (st->nvals < 2) {
+        diag_error(s->diag, after(st), "missing strength after '%s', e.g. 'regularize %s 1e-4'",
+                   v->word, v->word);
+    } else if (want_number(s, st->vals[1], "regularization strength")) {
+        const AstValue *lam = st->vals[1];
+        check_range(s, lam, "regularization strength", ">= 0",
+                    isfinite(lam->num) && lam->num >= 0);
+        r.lambda = lam->num;
+    }
+    extra_values(s, st, 2, "the regularization strength");
+    arena_grow(s->arena, (void **)&n->regs, &s->regs_cap, n->nregs + 1, sizeof r);
+    n->regs[n->nregs++] = r;
+}
+
+/* ---- the train block ---- */
+
+/* lr and momentum can be set by their own item or by optimizer options. */
+static bool set_once(Sema *s, const AstValue **seen, const AstValue *v, const char *what)
+{
+    if (*seen) {
+        diag_error(s->diag, v->loc, "%s is set twice", what);
+        diag_note(s->diag, (*seen)->loc, "first set here");
+        return false;
+    }
+    *seen = v;
+    return true;
+}
+
+/* v is `lr X` or the optimizer option `lr=X`. */
+static void set_lr(Sema *s, const AstValue *v)
+{
+    if (!number_value(s, v, "learning rate") || !set_once(s, &s->lr_val, v, "learning rate"))
+        return;
+    check_range(s, v, "learning rate", "> 0", isfinite(v->num) && v->num > 0);
+    s->net->train.lr = v->num;
+    s->net->train.has_lr = true;
+}
+
+static void set_momentum(Sema *s, const AstValue *v)
+{
+    if (!number_value(s, v, "momentum") || !set_once(s, &s->momentum_val, v, "momentum"))
+        return;
+    check_range(s, v, "momentum", "in [0, 1)", v->num >= 0 && v->num < 1);
+    s->net->train.momentum = v->num;
+    s->net->train.has_momentum = true;
+}
+
+/* `optimizer sgd [lr=X] [momentum=Y]` */
+static void check_optimizer(Sema *s, const AstStmt *it)
+{
+    static const char *const names[] = { "sgd", NULL };
+    static const char *const options[] = { "lr", "momentum", NULL };
+    const AstValue *v = it->nvals > 0 ? it->vals[0] : NULL;
+    if (!v || v->kind != VAL_WORD || v->key) {
+        diag_error(s->diag, v ? v->loc : after(it),
+                   "'optimizer' expects an optimizer name, e.g. 'optimizer sgd'");
+        return;
+    }
+    if (find_name(v->word, names) < 0)
+        unknown(s, v->loc, "optimizer", v->word, names);
+    s->net->train.optimizer = "sgd";
+    s->net->train.has_optimizer = true;
+    for (int i = 1; i < it->nvals; i++) {
+        const AstValue *o = it->vals[i];
+        if (!o->key)
+            diag_error(s->diag, o->loc, "optimizer options are written key=value, e.g. lr=0.1; "
+                       "found '%s'", spelling(s, o));
+        else if (strcmp(o->key, "lr") == 0)
+            set_lr(s, o);
+        else if (strcmp(o->key, "momentum") == 0)
+            set_momentum(s, o);
+        else
+            unknown(s, o->key_loc, "optimizer option", o->key, options);
+    }
+}
+
+/* An integer item: batch, epochs, seed. */
+static bool item_int(Sema *s, const AstValue *v, const char *what, double lo, double hi,
+                     const char *range)
+{
+    if (!want_number(s, v, what))
+        return false;
+    return check_range(s, v, what, range, is_integral(v->num) && v->num >= lo && v->num <= hi);
+}
+
+/* seed: any unsigned 64-bit integer. Integers spelled in full are read exactly. */
+static void set_seed(Sema *s, const AstValue *v)
+{
+    if (!item_int(s, v, "seed", 0, HUGE_VAL, "an integer >= 0"))
+        return;
+    unsigned long long seed = (unsigned long long)v->num;
+    errno = 0;
+    if (v->is_int)
+        seed = strtoull(v->text, NULL, 10);
+    if (errno == ERANGE || v->num >= 18446744073709551616.0) {
+        diag_error(s->diag, v->loc, "seed %s is too large (limit 18446744073709551615)", v->text);
+        return;
+    }
+    s->net->train.seed = seed;
+    s->net->train.has_seed = true;
+}
+
+/* One item line; each name may appear once. */
+static void check_train_item(Sema *s, const AstStmt *it)
+{
+    int k = find_name(it->name, train_item_names);
+    if (k < 0) {
+        unknown(s, it->name_loc, "train setting", it->name, train_item_names);
+        return;
+    }
+    if (!once(s, &s->items_seen[k], it, arena_printf(s->arena, "train setting '%s'", it->name)))
+        return;
+    if (k == 0) {
+        check_optimizer(s, it);
+        return;
+    }
+    static const char *const examples[] = { "", "lr 0.01", "momentum 0.9", "batch 32",
+                                            "epochs 100", "seed 1" };
+    if (it->nvals == 0) {
+        diag_error(s->diag, after(it), "'%s' expects a number, e.g. '%s'", it->name, examples[k]);
+        return;
+    }
+    const AstValue *v = it->vals[0];
+    TrainSpec *t = &s->net->train;
+    if (v->key) {
+        diag_error(s->diag, v->loc, "'%s' expects a number, found '%s'", it->name,
+                   spelling(s, v));
+    } else if (k == 1) {
+        set_lr(s, v);
+    } else if (k == 2) {
+        set_momentum(s, v);
+    } else if (k == 3 && item_int(s, v, "batch size", 1, 1e6, "an integer from 1 to 1000000")) {
+        t->batch = (int)v->num;
+        t->has_batch = true;
+    } else if (k == 4 && item_int(s, v, "epochs", 1, 1e9, "an integer from 1 to 1000000000")) {
+        t->epochs = (int)v->num;
+        t->has_epochs = true;
+    } else if (k == 5) {
+        set_seed(s, v);
+    }
+    extra_values(s, it, 1, arena_printf(s->arena, "the value of '%s'", it->name));
+}
+
+static void check_train(Sema *s, const AstStmt *st)
+{
+    if (!once(s, &s->train, st, "'train' block"))
+        return;
+    for (int i = 0; i < st->nitems; i++)
+        check_train_item(s, st->items[i]);
+}
+
+/* ---- whole-network checks ---- */
+
+/* Loss and output activation must agree: bce is computed from the sigmoid's logit
+ * and cross_entropy from the softmax's, so those pairs are required. */
+static void check_loss_compat(Sema *s)
+{
+    const NetSpec *n = s->net;
+    const LayerSpec *last = &n->layers[n->nlayers - 1];
+    const char *loss = loss_names[n->loss];
+    ActKind need = loss_fused[n->loss];
+    const AstValue *act = last->stmt->nvals > 0 ? last->stmt->vals[0] : NULL;
+    if (need != ACT_COUNT && last->act != need) {
+        diag_error(s->diag, n->loss_stmt->vals[0]->loc,
+                   "loss '%s' needs a '%s' output layer, but '%s' uses '%s'", loss,
+                   act_names[need], last->name, act_names[last->act]);
+    } else if (n->loss == LOSS_HINGE && last->act == ACT_SOFTMAX) {
+        diag_error(s->diag, n->loss_stmt->vals[0]->loc,
+                   "loss 'hinge' cannot be used with a softmax output layer");
+    } else {
+        return;
+    }
+    diag_note(s->diag, act ? act->loc : last->loc, "the activation of '%s' is set here",
+              last->name);
+}
+
+static void check_layer_order(Sema *s)
+{
+    const NetSpec *n = s->net;
+    for (int i = 0; i + 1 < n->nlayers; i++) {
+        const LayerSpec *l = &n->layers[i];
+        if (l->act == ACT_SOFTMAX)
+            diag_error(s->diag, l->stmt->vals[0]->loc,
+                       "softmax is only allowed on the last layer, but '%s' is followed by '%s'",
+                       l->name, n->layers[i + 1].name);
+    }
+    const LayerSpec *last = &n->layers[n->nlayers - 1];
+    if (last->dropout_stmt)
+        diag_error(s->diag, last->dropout_stmt->kw_loc,
+                   "'dropout' cannot follow the last layer '%s'", last->name);
+}
+
+static void check_whole(Sema *s)
+{
+    const AstSpec *ast = s->ast;
+    Loc first = ast->nstmts > 0 ? ast->stmts[0]->kw_loc : (Loc){ ast->file, 0, 0 };
+    if (ast->nstmts == 0) {
+        diag_error(s->diag, first, "the spec is empty; a network needs 'input', 'dense' and "
+                   "'loss' statements");
+        return;
+    }
+    if (!s->input)
+        diag_error(s->diag, first, "missing 'input' statement");
+    else if (s->first_dense && s->first_dense->loc.start < s->input->loc.start) {
+        diag_error(s->diag, s->input->kw_loc, "'input' must come before the first 'dense' layer");
+        diag_note(s->diag, s->first_dense->kw_loc, "the first layer '%s' is here",
+                  s->first_dense->name);
+    }
+    if (s->net->nlayers == 0) {
+        diag_error(s->diag, s->input ? s->input->kw_loc : first,
+                   "the network has no 'dense' layer");
+        return;
+    }
+    check_layer_order(s);
+    if (!s->loss)
+        diag_error(s->diag, s->last_dense->kw_loc,
+                   "missing 'loss' statement after the last layer, e.g. 'loss mse'");
+    else if (s->net->loss_stmt)
+        check_loss_compat(s);
+}
+
+static void set_defaults(NetSpec *n)
+{
+    n->precision = PREC_FLOAT;
+    n->train.optimizer = "sgd";
+    n->train.lr = 0.01;
+    n->train.momentum = 0;
+    n->train.batch = 32;
+    n->train.epochs = 100;
+    n->train.seed = 1;
+}
+
+static void check_stmt(Sema *s, const AstStmt *st, const AstStmt *prev)
+{
+    switch (st->kind) {
+    case ST_NETWORK: check_network(s, st); break;
+    case ST_PRECISION: check_precision(s, st); break;
+    case ST_INPUT: check_input(s, st); break;
+    case ST_DENSE: check_dense(s, st); break;
+    case ST_DROPOUT: check_dropout(s, st, prev); break;
+    case ST_LOSS: check_loss(s, st); break;
+    case ST_REGULARIZE: check_regularize(s, st); break;
+    case ST_TRAIN: check_train(s, st); break;
+    case ST_TRAIN_ITEM: internal_error("train item outside a train block"); break;
+    }
+}
+
+NetSpec *sema_check(Arena *a, Diag *d, const AstSpec *ast)
+{
+    int errors = diag_errors(d);
+    Sema s = { .arena = a, .diag = d, .ast = ast };
+    s.net = arena_alloc(a, sizeof *s.net);
+    s.net->file = ast->file;
+    set_defaults(s.net);
+    for (int i = 0; i < ast->nstmts; i++)
+        check_stmt(&s, ast->stmts[i], i > 0 ? ast->stmts[i - 1] : NULL);
+    if (!s.network)
+        default_network_name(&s);
+    check_whole(&s);
+    return diag_errors(d) > errors ? NULL : s.net;
+}

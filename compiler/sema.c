@@ -622,11 +622,17 @@ static void set_seed(Sema *s, const AstValue *v)
 {
     if (!item_int(s, v, "seed", 0, HUGE_VAL, "an integer >= 0"))
         return;
-    unsigned long long seed = (unsigned long long)v->num;
-    errno = 0;
-    if (v->is_int)
+    unsigned long long seed = 0;
+    bool too_large;
+    if (v->is_int) {
+        errno = 0;
         seed = strtoull(v->text, NULL, 10);
-    if (errno == ERANGE || v->num >= 18446744073709551616.0) {
+        too_large = errno == ERANGE;
+    } else {
+        too_large = v->num >= 18446744073709551616.0;
+        seed = too_large ? 0 : (unsigned long long)v->num;
+    }
+    if (too_large) {
         diag_error(s->diag, v->loc, "seed %s is too large (limit 18446744073709551615)", v->text);
         return;
     }
@@ -648,6 +654,8 @@ static void check_train_item(Sema *s, const AstStmt *it)
         check_optimizer(s, it);
         return;
     }
+    static const char *const what[] = { "", "learning rate", "momentum", "batch size",
+                                        "epochs", "seed" };
     static const char *const examples[] = { "", "lr 0.01", "momentum 0.9", "batch 32",
                                             "epochs 100", "seed 1" };
     if (it->nvals == 0) {
@@ -656,17 +664,16 @@ static void check_train_item(Sema *s, const AstStmt *it)
     }
     const AstValue *v = it->vals[0];
     TrainSpec *t = &s->net->train;
-    if (v->key) {
-        diag_error(s->diag, v->loc, "'%s' expects a number, found '%s'", it->name,
-                   spelling(s, v));
+    if (!want_number(s, v, what[k])) {
+        /* reported */
     } else if (k == 1) {
         set_lr(s, v);
     } else if (k == 2) {
         set_momentum(s, v);
-    } else if (k == 3 && item_int(s, v, "batch size", 1, 1e6, "an integer from 1 to 1000000")) {
+    } else if (k == 3 && item_int(s, v, what[k], 1, 1e6, "an integer from 1 to 1000000")) {
         t->batch = (int)v->num;
         t->has_batch = true;
-    } else if (k == 4 && item_int(s, v, "epochs", 1, 1e9, "an integer from 1 to 1000000000")) {
+    } else if (k == 4 && item_int(s, v, what[k], 1, 1e9, "an integer from 1 to 1000000000")) {
         t->epochs = (int)v->num;
         t->has_epochs = true;
     } else if (k == 5) {

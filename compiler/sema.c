@@ -24,7 +24,7 @@ const char *const loss_names[LOSS_COUNT + 1] = {
 };
 
 const char *const train_item_names[] = {
-    "optimizer", "lr", "momentum", "batch", "epochs", "seed", NULL
+    "optimizer", "lr", "momentum", "batch", "epochs", "seed", "scale", NULL
 };
 
 static const int act_nparams[ACT_COUNT] = {
@@ -640,6 +640,25 @@ static void set_seed(Sema *s, const AstValue *v)
     s->net->train.has_seed = true;
 }
 
+/* `scale none|standard`: how `netc train` scales input features. */
+static void check_scale(Sema *s, const AstStmt *it)
+{
+    static const char *const names[] = { "none", "standard", NULL };
+    const AstValue *v = it->nvals > 0 ? it->vals[0] : NULL;
+    if (!v || v->kind != VAL_WORD || v->key) {
+        diag_error(s->diag, v ? v->loc : after(it), "'scale' expects 'none' or 'standard'");
+        return;
+    }
+    int k = find_name(v->word, names);
+    if (k < 0) {
+        unknown(s, v->loc, "scaling", v->word, names);
+        return;
+    }
+    s->net->train.scale = names[k];
+    s->net->train.has_scale = true;
+    extra_values(s, it, 1, "the scaling");
+}
+
 /* One item line; each name may appear once. */
 static void check_train_item(Sema *s, const AstStmt *it)
 {
@@ -652,6 +671,10 @@ static void check_train_item(Sema *s, const AstStmt *it)
         return;
     if (k == 0) {
         check_optimizer(s, it);
+        return;
+    }
+    if (k == 6) {
+        check_scale(s, it);
         return;
     }
     static const char *const what[] = { "", "learning rate", "momentum", "batch size",
@@ -769,6 +792,7 @@ static void set_defaults(NetSpec *n)
     n->train.batch = 32;
     n->train.epochs = 100;
     n->train.seed = 1;
+    n->train.scale = "none";
 }
 
 static void check_stmt(Sema *s, const AstStmt *st, const AstStmt *prev)

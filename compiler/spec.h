@@ -56,7 +56,8 @@ typedef struct {
     double lr, momentum;
     int batch, epochs;
     unsigned long long seed;
-    bool has_optimizer, has_lr, has_momentum, has_batch, has_epochs, has_seed;
+    const char *scale;      /* input feature scaling: "none" (default) or "standard" */
+    bool has_optimizer, has_lr, has_momentum, has_batch, has_epochs, has_seed, has_scale;
 } TrainSpec;
 
 typedef struct {

@@ -22,7 +22,9 @@ for spec in tests/diag/bad_*.net; do
     "$netc" check "$spec" >/dev/null 2>"$out"
     rc=$?
     [ $update -eq 1 ] && cp "$out" "$err"
-    if [ $rc -ne 1 ]; then
+    if [ ! -f "$err" ]; then
+        echo "FAIL $name: $err is missing (run with --update and review it)"
+    elif [ $rc -ne 1 ]; then
         echo "FAIL $name: exit status $rc, expected 1"
         cat "$out"
     elif ! diff -u "$err" "$out"; then

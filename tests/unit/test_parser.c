@@ -146,7 +146,9 @@ static void test_defaults(void)
     CHECK_EQ_INT(n->train.batch, 32);
     CHECK_EQ_INT(n->train.epochs, 100);
     CHECK_EQ_INT(n->train.seed, 1);
+    CHECK(strcmp(n->train.scale, "none") == 0);
     CHECK(!n->train.has_optimizer && !n->train.has_lr && !n->train.has_batch);
+    CHECK(!n->train.has_scale);
     done(&r);
 
     run(&r, "7up.net", "input x[3]\ndense y[1] linear\nloss mse\n");
@@ -215,7 +217,7 @@ static void test_numbers(void)
 {
     Run r;
     run(&r, "n.net", "input x[4]\ndense y[1] sigmoid init=uniform(-1e-2, .5)\nloss bce\n"
-                     "train\n  seed 18446744073709551615\n  epochs 1e3\nend\n");
+                     "train\n  seed 18446744073709551615\n  epochs 1e3\n  scale standard\nend\n");
     CHECK_EQ_INT(diag_errors(&r.diag), 0);
     const AstValue *init = r.ast->stmts[1]->vals[1];
     CHECK_EQ_INT(init->kind, VAL_CALL);
@@ -231,6 +233,7 @@ static void test_numbers(void)
     CHECK(strncmp(text + init->key_loc.start, "init", 4) == 0);
     CHECK(r.net && r.net->train.seed == 18446744073709551615ULL);
     CHECK(r.net && r.net->train.epochs == 1000);
+    CHECK(r.net && strcmp(r.net->train.scale, "standard") == 0 && r.net->train.has_scale);
     done(&r);
 }
 

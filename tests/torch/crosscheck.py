@@ -1,0 +1,183 @@
+#!/usr/bin/python3
+"""PyTorch cross-check of netc's generated forward pass, loss and gradient.
+
+For each spec (every activation, every loss, regularizers, bias on and off,
+several layers), this writes random parameters as a netc weights file and
+random data as CSV, runs `netc grad` (the generated C in double precision), and
+rebuilds the same network with torch.nn.functional in float64 from
+`netc inspect --json`. The loss, every gradient entry and every output must
+agree to 1e-9 relative. Prints one `ok`/`FAIL` line per spec.
+
+usage: crosscheck.py NETC SPEC... (specs must say `precision double`)
+"""
+import json
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+REL_TOL = 1e-9
+
+
+def write_weights(path, info, params):
+    """The format of docs/weights.md, version 1, double precision."""
+    name = info["network"].encode()
+    body = b"NETCWTS\0" + struct.pack("<IIQQI", 1, 8, int(info["layout_hash"], 16),
+                                       len(params), len(name)) + name
+    body += struct.pack("<%dd" % len(params), *params)
+    body += struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+    Path(path).write_bytes(body)
+
+
+def make_data(info, rng, rows):
+    """Random inputs and targets encoded as the CSV loader expects."""
+    n_in, n_out, loss = info["input"]["size"], info["output_size"], info["loss"]
+    x = rng.normal(size=(rows, n_in))
+    if loss == "cross_entropy":
+        labels = rng.integers(0, n_out, size=rows)
+        cols, t = [labels.astype(float)], np.eye(n_out)[labels]
+        header = ["label"]
+    elif loss in ("bce", "hinge"):
+        b = rng.integers(0, 2, size=(rows, n_out)).astype(float)
+        t = b if loss == "bce" else 2 * b - 1
+        cols = [b[:, k] for k in range(n_out)]
+        header = ["label"] if n_out == 1 else ["t%d" % k for k in range(n_out)]
+    else:
+        t = rng.normal(size=(rows, n_out))
+        cols = [t[:, k] for k in range(n_out)]
+        header = ["label"] if n_out == 1 else ["t%d" % k for k in range(n_out)]
+    lines = [",".join(["f%d" % i for i in range(n_in)] + header)]
+    for r in range(rows):
+        vals = ["%.17g" % v for v in x[r]] + ["%.17g" % c[r] for c in cols]
+        lines.append(",".join(vals))
+    return x, t, "\n".join(lines) + "\n"
+
+
+def activation(name, z, layer):
+    if name == "linear":
+        return z
+    if name == "step":
+        return (z >= 0).to(z.dtype)
+    if name == "sigmoid":
+        return torch.sigmoid(z)
+    if name == "tanh":
+        return torch.tanh(z)
+    if name == "relu":
+        return F.relu(z)
+    if name == "leaky_relu":
+        return F.leaky_relu(z, layer["alpha"])
+    if name == "elu":
+        return F.elu(z, layer["alpha"])
+    if name == "softplus":
+        return F.softplus(z)
+    if name == "maxout":
+        return z.view(z.shape[0], layer["units"], layer["pieces"]).max(dim=2).values
+    if name == "softmax":
+        return F.softmax(z, dim=1)
+    raise ValueError(name)
+
+
+def torch_reference(info, params, x, t):
+    p = torch.tensor(params, dtype=torch.float64, requires_grad=True)
+    tensors = {q["name"]: q for q in info["params"]}
+    h = torch.tensor(x, dtype=torch.float64)
+    target = torch.tensor(t, dtype=torch.float64)
+
+    def slice_of(name):
+        q = tensors[name]
+        return p[q["offset"]:q["offset"] + q["size"]].view(*q["shape"])
+
+    z = None
+    for layer in info["layers"]:
+        w = slice_of(layer["name"] + ".w")
+        b = slice_of(layer["name"] + ".b").view(-1) if layer["bias"] else None
+        z = F.linear(h, w, b)
+        h = activation(layer["activation"], z, layer)
+    loss_name = info["loss"]
+    if loss_name == "mse":
+        loss = 0.5 * F.mse_loss(h, target)
+    elif loss_name == "mae":
+        loss = F.l1_loss(h, target)
+    elif loss_name == "bce":
+        loss = F.binary_cross_entropy_with_logits(z, target)
+    elif loss_name == "cross_entropy":
+        loss = F.cross_entropy(z, target.argmax(dim=1))
+    elif loss_name == "hinge":
+        loss = torch.clamp(1 - target * h, min=0).mean()
+    for reg in info["regularizers"]:
+        for q in info["params"]:
+            if q["regularized"]:
+                w = slice_of(q["name"])
+                if reg["kind"] == "l1":
+                    loss = loss + reg["lambda"] * w.abs().sum()
+                else:
+                    loss = loss + reg["lambda"] / 2 * (w * w).sum()
+    loss.backward()
+    grad = p.grad if p.grad is not None else torch.zeros_like(p)
+    return loss.item(), grad.numpy(), h.detach().numpy()
+
+
+def parse_grad_output(text, num_params, rows, n_out):
+    loss, grad, out = None, np.zeros(num_params), np.zeros((rows, n_out))
+    for line in text.splitlines():
+        f = line.split()
+        if f[0] == "loss":
+            loss = float(f[1])
+        elif f[0] == "grad":
+            grad[int(f[1])] = float(f[2])
+        elif f[0] == "output":
+            out[int(f[1]), int(f[2])] = float(f[3])
+    return loss, grad, out
+
+
+def worst_rel(a, b):
+    """Largest |a - b| / max(|a|, |b|, floor); floor = 1e-6 * the largest magnitude,
+    so entries that are zero up to rounding in a sum do not count as relative."""
+    a, b = np.asarray(a, float).ravel(), np.asarray(b, float).ravel()
+    floor = max(1e-300, 1e-6 * max(np.abs(a).max(initial=0), np.abs(b).max(initial=0)))
+    return float((np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)).max(initial=0))
+
+
+def check(netc, spec, seed):
+    info = json.loads(subprocess.run([netc, "inspect", spec, "--json"], check=True,
+                                     capture_output=True, text=True).stdout)
+    rng = np.random.default_rng(seed)
+    params = rng.normal(scale=0.7, size=info["num_params"])
+    rows = 5
+    x, t, csv = make_data(info, rng, rows)
+    with tempfile.TemporaryDirectory() as d:
+        wpath, dpath = Path(d) / "w.weights", Path(d) / "data.csv"
+        write_weights(wpath, info, params)
+        dpath.write_text(csv)
+        run = subprocess.run([netc, "grad", spec, "--weights", str(wpath), "--data", str(dpath)],
+                             capture_output=True, text=True)
+    if run.returncode != 0:
+        return False, "netc grad failed: " + run.stderr.strip()[-400:]
+    c_loss, c_grad, c_out = parse_grad_output(run.stdout, info["num_params"], rows,
+                                              info["output_size"])
+    t_loss, t_grad, t_out = torch_reference(info, params, x, t)
+    errs = {"loss": worst_rel([c_loss], [t_loss]), "grad": worst_rel(c_grad, t_grad),
+            "output": worst_rel(c_out, t_out)}
+    ok = all(e <= REL_TOL for e in errs.values())
+    return ok, "loss %.3g, grad %.3g, output %.3g (max rel err)" % (
+        errs["loss"], errs["grad"], errs["output"])
+
+
+def main():
+    netc, specs = sys.argv[1], sys.argv[2:]
+    failed = 0
+    for i, spec in enumerate(specs):
+        ok, msg = check(netc, spec, 1000 + i)
+        print("%s torch/%s: %s" % ("ok  " if ok else "FAIL", Path(spec).stem, msg), flush=True)
+        failed += not ok
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+#!/bin/bash
+# PyTorch cross-check group: generates double-precision specs covering every
+# activation (hidden and output), every loss, l1/l2 and bias on/off, and runs
+# crosscheck.py over them (needs /usr/bin/python3 with python3-torch).
+B=${1:-build}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+if ! /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
+    echo "FAIL torch/setup: /usr/bin/python3 cannot import torch and numpy (apt-get install python3-torch python3-numpy)"
+    exit 0
+fi
+n=0
+emit() {   # NAME LINES...
+    local f=$tmp/$1.net; shift
+    printf '%s\n' "network t$n" "precision double" "$@" > "$f"
+    n=$((n + 1))
+}
+for act in linear step sigmoid tanh relu "leaky_relu(0.2)" "elu(0.7)" softplus "maxout(3)"; do
+    a=${act%%(*}
+    emit "${a}_ce"    "input x[4]" "dense h[6] $act" "dense y[3] softmax" "loss cross_entropy" "regularize l2 0.05"
+    emit "${a}_bce"   "input x[3]" "dense h[5] $act nobias" "dense y[2] sigmoid" "loss bce" "regularize l1 0.02"
+    emit "${a}_mse"   "input x[3]" "dense h[4] $act" "dense y[2] $act" "loss mse"
+    emit "${a}_mae"   "input x[3]" "dense h[4] tanh" "dense y[2] $act" "loss mae" "regularize l1 0.01" "regularize l2 0.01"
+    emit "${a}_hinge" "input x[3]" "dense h[4] $act" "dense y[1] linear" "loss hinge"
+done
+emit deep_mix "input x[6]" "dense a[7] relu" "dense b[20] tanh" "dense c[5] elu" "dense y[4] softmax nobias" "loss cross_entropy" "regularize l1 0.001" "regularize l2 0.01"
+emit softmax_mse "input x[3]" "dense y[4] softmax" "loss mse"
+emit svm "input x[5]" "dense y[1] linear" "loss hinge" "regularize l2 0.1"
+emit wide "input x[40]" "dense h[33] sigmoid" "dense y[2] sigmoid" "loss bce"
+/usr/bin/python3 tests/torch/crosscheck.py "$B/netc" "$tmp"/*.net

@@ -1,0 +1,45 @@
+#!/bin/bash
+# Memory checks: netc itself (good and bad specs, every read-only command) and a
+# generated trainer (train, gradcheck, predict) under valgrind: no errors, no leaks.
+B=${1:-build}
+NETC=$B/netc
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+if ! command -v valgrind >/dev/null; then echo "FAIL valgrind/setup: valgrind not installed"; exit 0; fi
+VG="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99"
+
+# vg NAME EXPECTED_STATUS CMD...
+vg() {
+    local name=$1 want=$2; shift 2
+    "$@" > /dev/null 2> "$tmp/vg.err"
+    local rc=$?
+    if [ $rc -eq 99 ] || [ $rc -ne "$want" ]; then
+        tail -30 "$tmp/vg.err"; echo "FAIL valgrind/$name (status $rc, want $want)"
+    else
+        echo "ok   valgrind/$name"
+    fi
+}
+
+vg check 0 $VG "$NETC" check specs/mlp_digits.net
+vg check-errors 1 $VG "$NETC" check $(ls tests/diag/bad_*.net | head -n 1)
+vg build 0 $VG "$NETC" build specs/xor.net -o "$tmp/gen"
+vg build-golden 0 $VG "$NETC" build tests/golden/mix.net -o "$tmp/gen"
+vg inspect 0 $VG "$NETC" inspect specs/mlp_digits.net --json
+vg usage 2 $VG "$NETC" build
+
+# A trainer built by hand from the generated C, so valgrind sees no compiler run.
+cat > "$tmp/gen/main.c" <<'C'
+#include "netrt.h"
+extern const NetrtModel xor_model;
+int main(int argc, char **argv) { return netrt_main(&xor_model, argc, argv); }
+C
+if cc -std=c99 -O1 -g -I"$tmp/gen" -I"$B/include" -o "$tmp/trainer" "$tmp/gen/main.c" \
+      "$tmp/gen/xor.c" "$tmp/gen/xor_netrt.c" "$B/libnetrt.a" -lm; then
+    vg trainer-train 0 $VG "$tmp/trainer" train --data examples/data/xor.csv --epochs 50 --quiet --out "$tmp/x.weights"
+    vg trainer-gradcheck 0 $VG "$tmp/trainer" gradcheck
+    vg trainer-predict 0 $VG "$tmp/trainer" predict --weights "$tmp/x.weights" --data examples/data/xor.csv
+    vg trainer-bad-data 1 $VG "$tmp/trainer" train --data examples/data/iris.csv --epochs 1 --quiet
+    vg weights-dump 0 $VG "$NETC" weights dump "$tmp/x.weights" specs/xor.net
+else
+    echo "FAIL valgrind/trainer: could not compile the generated trainer"
+fi

@@ -67,6 +67,15 @@ static void emit_helpers(Emitter *e)
         emit_close(e);
         emit_blank(e);
     }
+    if (e->need_rng) {
+        emit_line(e, "/* Fills p[count] with draws from U(lo, hi). */");
+        emit_line(e, "static void %s_fill_uniform(%s *p, int count, double lo, double hi,", e->p, e->R);
+        emit_fn(e, "%*sunsigned long long *state)", (int)strlen(e->p) + 26, "");
+        emit_line(e, "for (int k = 0; k < count; k++)");
+        emit_line(e, "    p[k] = (%s)(lo + (hi - lo) * %s_uniform(state));", e->R, e->p);
+        emit_close(e);
+        emit_blank(e);
+    }
     if (e->need_dropout) {
         emit_line(e, "/* Whether element k of dropout site `site` is kept: a hash of the seed,");
         emit_line(e, " * so forward and backward (and a gradient check) see the same mask. */");
@@ -119,9 +128,8 @@ static void emit_init(Emitter *e)
             emit_line(e, "for (int k = 0; k < %d; k++) params[%zu + (size_t)k] = %s;", p->size,
                       p->offset, emit_real(e, 0));
         } else {
-            emit_line(e, "for (int k = 0; k < %d; k++)", p->size);
-            emit_line(e, "    params[%zu + (size_t)k] = (%s)(%.17g + %.17g * %s_uniform(&state));",
-                      p->offset, e->R, lo, hi - lo, e->p);
+            emit_line(e, "%s_fill_uniform(params + %zu, %d, %.17g, %.17g, &state);", e->p,
+                      p->offset, p->size, lo, hi);
         }
     }
     emit_close(e);
@@ -135,8 +143,9 @@ static void emit_forward_pass(Emitter *e)
     const IrGraph *g = e->g;
     emit_section(e, SEC_MODEL);
     emit_line(e, "/* Runs every forward kernel; train selects dropout. Activations go to work. */");
-    emit_fn(e, "static void %s_forward_pass(const %s *params, const %s *x, int n, int train, unsigned long long seed, %s *work)",
-              e->p, e->R, e->R, e->R);
+    emit_line(e, "static void %s_forward_pass(const %s *params, const %s *x, int n, int train,",
+              e->p, e->R, e->R);
+    emit_fn(e, "%*sunsigned long long seed, %s *work)", (int)strlen(e->p) + 26, "", e->R);
     if (!g->has_dropout) {
         emit_line(e, "(void)train;");
         emit_line(e, "(void)seed;");
@@ -184,8 +193,8 @@ static void emit_entry_points(Emitter *e)
     emit_close(e);
     emit_blank(e);
 
-    emit_line(e, "double %s_loss(%s *y, const %s *params, const %s *x, const %s *t, int n,", p, R, R, R, R);
-    emit_line(e, "       int train, unsigned long long dropout_seed, %s *work)", R);
+    emit_line(e, "double %s_loss(%s *y, const %s *params, const %s *x, const %s *t,", p, R, R, R, R);
+    emit_line(e, "%*sint n, int train, unsigned long long dropout_seed, %s *work)", (int)strlen(p) + 13, "", R);
     emit_brace(e);
     emit_line(e, "%s_forward_pass(params, x, n, train, dropout_seed, work);", p);
     emit_loss_terms(e);
@@ -196,10 +205,13 @@ static void emit_entry_points(Emitter *e)
     emit_close(e);
     emit_blank(e);
 
-    emit_line(e, "double %s_loss_grad(%s *grad, const %s *params, const %s *x, const %s *t, int n,", p, R, R, R, R);
-    emit_line(e, "       unsigned long long dropout_seed, %s *work)", R);
+    emit_line(e, "double %s_loss_grad(%s *grad, const %s *params, const %s *x, const %s *t,", p, R, R, R, R);
+    emit_line(e, "%*sint n, unsigned long long dropout_seed, %s *work)", (int)strlen(p) + 18, "", R);
     emit_brace(e);
-    if (g->has_dropout)
+    bool dropout_bwd = false;
+    for (int i = 0; i < g->nbwd; i++)
+        dropout_bwd |= g->bwd[i]->op == IR_DROPOUT_BWD;
+    if (dropout_bwd)
         emit_line(e, "const unsigned long long seed = dropout_seed;   /* the masks backward reuses */");
     emit_line(e, "%s_forward_pass(params, x, n, 1, dropout_seed, work);", p);
     emit_loss_terms(e);
@@ -244,11 +256,13 @@ static char *emit_header(Emitter *e)
     buf_printf(&h, "void %s_forward(%s *y, const %s *params, const %s *x, int n, %s *work);\n\n", p, R, R, R, R);
     buf_printf(&h, "/* Mean loss over the n samples plus regularization; writes y unless NULL.\n"
                    " * train != 0 applies dropout with masks from dropout_seed, as loss_grad does. */\n");
-    buf_printf(&h, "double %s_loss(%s *y, const %s *params, const %s *x, const %s *t, int n,\n"
-                   "       int train, unsigned long long dropout_seed, %s *work);\n\n", p, R, R, R, R, R);
+    buf_printf(&h, "double %s_loss(%s *y, const %s *params, const %s *x, const %s *t,\n"
+                   "%*sint n, int train, unsigned long long dropout_seed, %s *work);\n\n",
+               p, R, R, R, R, (int)strlen(p) + 13, "", R);
     buf_printf(&h, "/* Training loss, and its gradient written to grad[%s_NUM_PARAMS]. */\n", P);
-    buf_printf(&h, "double %s_loss_grad(%s *grad, const %s *params, const %s *x, const %s *t, int n,\n"
-                   "       unsigned long long dropout_seed, %s *work);\n\n", p, R, R, R, R, R);
+    buf_printf(&h, "double %s_loss_grad(%s *grad, const %s *params, const %s *x, const %s *t,\n"
+                   "%*sint n, unsigned long long dropout_seed, %s *work);\n\n",
+               p, R, R, R, R, (int)strlen(p) + 18, "", R);
     buf_printf(&h, "#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
     return h.data;
 }
@@ -281,16 +295,16 @@ static char *emit_descriptor(Emitter *e)
                p, e->R, e->R, e->R, e->R);
     buf_printf(&d, "static double loss(void *y, const void *params, const void *x, const void *t, int n,\n"
                    "                   int train, unsigned long long dropout_seed, void *work)\n{\n"
-                   "    return %s_loss((%s *)y, (const %s *)params, (const %s *)x, (const %s *)t, n, train,\n"
-                   "                   dropout_seed, (%s *)work);\n}\n\n", p, e->R, e->R, e->R, e->R, e->R);
+                   "    return %s_loss((%s *)y, (const %s *)params, (const %s *)x,\n"
+                   "                   (const %s *)t, n, train, dropout_seed, (%s *)work);\n}\n\n", p, e->R, e->R, e->R, e->R, e->R);
     buf_printf(&d, "static double loss_grad(void *grad, const void *params, const void *x, const void *t,\n"
                    "                        int n, unsigned long long dropout_seed, void *work)\n{\n"
-                   "    return %s_loss_grad((%s *)grad, (const %s *)params, (const %s *)x, (const %s *)t, n,\n"
-                   "                        dropout_seed, (%s *)work);\n}\n\n", p, e->R, e->R, e->R, e->R, e->R);
+                   "    return %s_loss_grad((%s *)grad, (const %s *)params, (const %s *)x,\n"
+                   "                        (const %s *)t, n, dropout_seed, (%s *)work);\n}\n\n", p, e->R, e->R, e->R, e->R, e->R);
     buf_printf(&d, "static const NetrtParamInfo param_info[] = {\n");
     for (int i = 0; i < g->nparams; i++) {
         const IrValue *q = g->params[i];
-        buf_printf(&d, "    {\"%s\", %zu, %d, %d, %d, %d, %d, %s, %.17g, %.17g, %d},\n", q->name,
+        buf_printf(&d, "    {\"%s\", %zu, %d, %d, %d, %d, %d, %s, %.9g, %.9g, %d},\n", q->name,
                    q->offset, q->size, q->rows, q->cols, q->fan_in, q->fan_out, init_name(q->init),
                    q->init_a, q->init_b, q->is_weight ? 1 : 0);
     }

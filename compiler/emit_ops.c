@@ -116,20 +116,38 @@ static bool is_backward(const IrInstr *ins)
     return ins->op >= IR_LINEAR_DX;
 }
 
-/* The kernel's prototype line, e.g. "static void xor_h_linear(xor_real *restrict z, ...)". */
+/* Appends piece to a call or prototype being built in b, starting a continuation
+ * line aligned after the opening parenthesis (column col) when the line would
+ * pass 100 columns. */
+static void add_piece(Buf *b, size_t *line_start, int col, const char *sep, const char *piece)
+{
+    /* line_start may sit before the buffer's start to account for indentation */
+    if (b->len - *line_start + strlen(sep) + strlen(piece) > 98 && *sep) {
+        buf_printf(b, ",\n%*s", col, "");
+        *line_start = b->len - (size_t)col;
+        buf_printf(b, "%s", piece);
+        return;
+    }
+    buf_printf(b, "%s%s", sep, piece);
+}
+
+/* The kernel's prototype, e.g. "static void xor_h_linear(xor_real *restrict z, ...)". */
 static void open_kernel(Emitter *e, const IrInstr *ins, const Sig *s)
 {
     Buf b = {0};
+    size_t start = 0;
     buf_printf(&b, "static %s %s(", s->returns ? "double" : "void", kernel_name(e, ins));
+    int col = (int)b.len;
     for (int i = 0; i < s->n; i++)
-        buf_printf(&b, "%s%s%s *restrict %s", i ? ", " : "", s->a[i].out ? "" : "const ", e->R,
-                   s->a[i].name);
+        add_piece(&b, &start, col, i ? ", " : "",
+                  arena_printf(e->a, "%s%s *restrict %s", s->a[i].out ? "" : "const ", e->R,
+                               s->a[i].name));
     if (s->batched)
-        buf_printf(&b, ", int batch");
+        add_piece(&b, &start, col, ", ", "int batch");
     if (s->dropout && !is_backward(ins))
-        buf_printf(&b, ", int train");
+        add_piece(&b, &start, col, ", ", "int train");
     if (s->dropout)
-        buf_printf(&b, ", unsigned long long seed");
+        add_piece(&b, &start, col, ", ", "unsigned long long seed");
     buf_printf(&b, ")");
     emit_line(e, "%s", b.data);
     emit_brace(e);
@@ -157,19 +175,22 @@ void emit_kernel_call(Emitter *e, const IrInstr *ins, const char *batch)
 {
     Sig s = signature(ins);
     Buf b = {0};
-    if (s.returns)
-        buf_printf(&b, "loss += ");
-    buf_printf(&b, "%s(", kernel_name(e, ins));
+    size_t start = 0;
+    int base = e->indent * 4;
+    buf_printf(&b, "%s%s(", s.returns ? "loss += " : "", kernel_name(e, ins));
+    int col = base + (int)b.len;
+    start = (size_t)0 - (size_t)base;   /* the first line is indented by emit_line */
+    /* continuation lines are indented by emit_line's indent plus col - base */
     for (int i = 0; i < s.n; i++)
-        buf_printf(&b, "%s%s", i ? ", " : "", emit_value_ptr(e, s.a[i].v, batch));
+        add_piece(&b, &start, col - base, i ? ", " : "", emit_value_ptr(e, s.a[i].v, batch));
     if (s.batched)
-        buf_printf(&b, ", %s", batch);
+        add_piece(&b, &start, col - base, ", ", batch);
     if (s.dropout && !is_backward(ins))
-        buf_printf(&b, ", train");
+        add_piece(&b, &start, col - base, ", ", "train");
     if (s.dropout)
-        buf_printf(&b, ", seed");
+        add_piece(&b, &start, col - base, ", ", "seed");
     buf_printf(&b, ");");
-    emit_line(e, "%-60s /* %s */", b.data, ins->label);
+    emit_line(e, "%s", b.data);
     buf_free(&b);
 }
 
@@ -177,6 +198,31 @@ void emit_kernel_call(Emitter *e, const IrInstr *ins, const char *batch)
 static const char *assign(const IrInstr *ins)
 {
     return ins->accumulate ? "+=" : "=";
+}
+
+/* Emits "head term0 + term1 + ...;" as one statement, continuing on lines
+ * indented one level deeper when it passes 100 columns. */
+static void emit_sum(Emitter *e, const char *head, Buf *terms_buf)
+{
+    Buf b = {0};
+    int cont = 4 * (e->indent + 1);
+    size_t col = (size_t)(4 * e->indent) + strlen(head);
+    char *save = NULL;
+    bool first = true;
+    buf_printf(&b, "%s", head);
+    for (char *t = strtok_r(terms_buf->data, "|", &save); t; t = strtok_r(NULL, "|", &save)) {
+        size_t len = strlen(t);
+        if (!first && col + 3 + len + 1 > 100) {
+            buf_printf(&b, "\n%*s+ %s", cont, "", t);
+            col = (size_t)cont + 2 + len;
+        } else {
+            buf_printf(&b, "%s%s", first ? "" : " + ", t);
+            col += (first ? 0 : 3) + len;
+        }
+        first = false;
+    }
+    emit_line(e, "%s;", b.data);
+    buf_free(&b);
 }
 
 /* ---- dense: z = x W^T + b ---- */
@@ -190,14 +236,13 @@ static void linear_fwd(Emitter *e, const IrInstr *ins)
     emit_line(e, "%s *zn = z + (size_t)n * %d;", e->R, out);
     if ((long)in * out <= e->opt->unroll_limit) {
         for (int o = 0; o < out; o++) {
-            Buf b = {0};
-            buf_printf(&b, "zn[%d] = ", o);
+            Buf terms = {0};
             if (bias)
-                buf_printf(&b, "b[%d] + ", o);
+                buf_printf(&terms, "b[%d]|", o);
             for (int i = 0; i < in; i++)
-                buf_printf(&b, "%sw[%d] * xn[%d]", i ? " + " : "", o * in + i, i);
-            emit_line(e, "%s;", b.data);
-            buf_free(&b);
+                buf_printf(&terms, "w[%d] * xn[%d]|", o * in + i, i);
+            emit_sum(e, arena_printf(e->a, "zn[%d] = ", o), &terms);
+            buf_free(&terms);
         }
     } else {
         emit_open(e, "for (int o = 0; o < %d; o++)", out);
@@ -221,12 +266,11 @@ static void linear_dx(Emitter *e, const IrInstr *ins)
     emit_line(e, "%s *dxn = dx + (size_t)n * %d;", e->R, in);
     if ((long)in * out <= e->opt->unroll_limit) {
         for (int i = 0; i < in; i++) {
-            Buf b = {0};
-            buf_printf(&b, "dxn[%d] %s ", i, assign(ins));
+            Buf terms = {0};
             for (int o = 0; o < out; o++)
-                buf_printf(&b, "%sdzn[%d] * w[%d]", o ? " + " : "", o, o * in + i);
-            emit_line(e, "%s;", b.data);
-            buf_free(&b);
+                buf_printf(&terms, "dzn[%d] * w[%d]|", o, o * in + i);
+            emit_sum(e, arena_printf(e->a, "dxn[%d] %s ", i, assign(ins)), &terms);
+            buf_free(&terms);
         }
     } else {
         if (!ins->accumulate)
@@ -426,19 +470,24 @@ static void dropout_fwd(Emitter *e, const IrInstr *ins)
     emit_line(e, "for (int k = 0; k < batch * %d; k++) y[k] = x[k];", size);
     emit_line(e, "return;");
     emit_close(e);
+    emit_line(e, "const double p = %.17g;", ins->p);
+    emit_line(e, "const %s scale = %s;   /* 1 / (1 - p) */", e->R, emit_real(e, 1.0 / (1.0 - ins->p)));
     emit_open(e, "for (int k = 0; k < batch * %d; k++)", size);
-    emit_line(e, "y[k] = %s_dropout_keep(seed, %d, (unsigned long long)k, %.17g) ? x[k] * %s : %s;",
-              e->p, ins->site, ins->p, emit_real(e, 1.0 / (1.0 - ins->p)), emit_real(e, 0));
+    emit_line(e, "const int keep = %s_dropout_keep(seed, %d, (unsigned long long)k, p);", e->p,
+              ins->site);
+    emit_line(e, "y[k] = keep ? x[k] * scale : %s;", emit_real(e, 0));
     emit_close(e);
 }
 
 static void dropout_bwd(Emitter *e, const IrInstr *ins)
 {
     int size = ins->out->size;
+    emit_line(e, "const double p = %.17g;", ins->p);
+    emit_line(e, "const %s scale = %s;   /* 1 / (1 - p) */", e->R, emit_real(e, 1.0 / (1.0 - ins->p)));
     emit_open(e, "for (int k = 0; k < batch * %d; k++)", size);
-    emit_line(e, "dx[k] %s %s_dropout_keep(seed, %d, (unsigned long long)k, %.17g) ? dy[k] * %s : %s;",
-              assign(ins), e->p, ins->site, ins->p, emit_real(e, 1.0 / (1.0 - ins->p)),
-              emit_real(e, 0));
+    emit_line(e, "const int keep = %s_dropout_keep(seed, %d, (unsigned long long)k, p);", e->p,
+              ins->site);
+    emit_line(e, "dx[k] %s keep ? dy[k] * scale : %s;", assign(ins), emit_real(e, 0));
     emit_close(e);
 }
 
@@ -551,12 +600,15 @@ static void reg_fwd(Emitter *e, const IrInstr *ins)
 static void reg_bwd(Emitter *e, const IrInstr *ins)
 {
     int size = ins->out->size;
-    const char *lam = emit_real(e, ins->lambda), *zero = emit_real(e, 0);
+    const char *zero = emit_real(e, 0);
+    emit_line(e, "const %s lambda = %s;", e->R, emit_real(e, ins->lambda));
+    emit_open(e, "for (int k = 0; k < %d; k++)", size);
     if (ins->reg == REG_L1)     /* subgradient 0 at w = 0 */
-        emit_line(e, "for (int k = 0; k < %d; k++) dw[k] %s w[k] > %s ? %s : w[k] < %s ? -%s : %s;",
-                  size, assign(ins), zero, lam, zero, lam, zero);
+        emit_line(e, "dw[k] %s w[k] > %s ? lambda : w[k] < %s ? -lambda : %s;", assign(ins), zero,
+                  zero, zero);
     else
-        emit_line(e, "for (int k = 0; k < %d; k++) dw[k] %s %s * w[k];", size, assign(ins), lam);
+        emit_line(e, "dw[k] %s lambda * w[k];", assign(ins));
+    emit_close(e);
 }
 
 static const char *describe(Emitter *e, const IrInstr *ins)

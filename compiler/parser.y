@@ -134,6 +134,13 @@ stmt:
         set_items($1, $2);
         add_stmt(cx, $1);
     }
+  | train_head items KW_END error NEWLINE {
+        /* `end` with more on its line still closes the block */
+        yyerrok;
+        $1->loc = loc_join(@1, @3);
+        set_items($1, $2);
+        add_stmt(cx, $1);
+    }
   | IDENT junk NEWLINE { unknown_statement(cx, $1, @1); }
   | KW_END NEWLINE { diag_error(cx->diag, @1, "'end' without a 'train' block to close"); }
   | error NEWLINE { yyerrok; }

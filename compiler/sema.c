@@ -362,7 +362,9 @@ static void check_activation(Sema *s, const AstStmt *st, LayerSpec *l)
 static void check_init(Sema *s, const AstValue *v, LayerSpec *l)
 {
     static const char *const names[] = { "xavier", "glorot", "he", "uniform", "zeros", NULL };
-    static const InitKind kinds[] = { INIT_XAVIER, INIT_XAVIER, INIT_HE, INIT_UNIFORM, INIT_ZEROS };
+    static const InitKind kinds[] = {
+        INIT_XAVIER, INIT_XAVIER, INIT_HE, INIT_UNIFORM, INIT_ZEROS
+    };
     if (v->kind == VAL_NUMBER) {
         diag_error(s->diag, v->loc, "expected an initializer name, found '%s'", v->text);
         return;
@@ -386,7 +388,8 @@ static void check_init(Sema *s, const AstValue *v, LayerSpec *l)
         diag_error(s->diag, v->loc, "'uniform' takes 2 arguments, got %d", v->nargs);
         return;
     }
-    if (!want_number(s, v->args[0], "uniform bound") || !want_number(s, v->args[1], "uniform bound"))
+    if (!want_number(s, v->args[0], "uniform bound") ||
+        !want_number(s, v->args[1], "uniform bound"))
         return;
     l->init_a = v->args[0]->num;
     l->init_b = v->args[1]->num;

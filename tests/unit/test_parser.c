@@ -241,7 +241,8 @@ static void test_numbers(void)
 static void test_line_ends(void)
 {
     Run r;
-    run(&r, "crlf.net", "\r\n# c\r\n\r\ninput x[2]   # in\r\n  \r\ndense y[1] sigmoid\r\nloss bce");
+    run(&r, "crlf.net",
+        "\r\n# c\r\n\r\ninput x[2]   # in\r\n  \r\ndense y[1] sigmoid\r\nloss bce");
     CHECK_EQ_INT(diag_errors(&r.diag), 0);
     CHECK_EQ_INT(r.ast->nstmts, 3);
     CHECK_CONTAINS(r.dump, "4:1 input x [2]\n6:1 dense y [1] sigmoid\n7:1 loss bce\n");
@@ -273,7 +274,8 @@ static void test_recovery(void)
     CHECK_EQ_INT(diag_errors(&r.diag), 6);
     CHECK_CONTAINS(r.msgs, "rec.net:1:10: error: syntax error, unexpected end of line, "
                            "expecting ']'\n");
-    CHECK_CONTAINS(r.msgs, "rec.net:3:7: error: syntax error, unexpected '[', expecting identifier");
+    CHECK_CONTAINS(r.msgs, "rec.net:3:7: error: syntax error, unexpected '[', "
+                           "expecting identifier");
     CHECK_CONTAINS(r.msgs, "rec.net:4:20: error: unexpected character '?'\n");
     CHECK_CONTAINS(r.msgs, "rec.net:5:1: error: unknown statement 'dence'; did you mean 'dense'?");
     CHECK_CONTAINS(r.msgs, "rec.net:9:3: error: 'dense' is not allowed inside a 'train' block");

@@ -5,7 +5,7 @@ FLEX    ?= flex
 BISON   ?= bison
 CSTD     = -std=c99 -D_POSIX_C_SOURCE=200809L
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CFLAGS  ?= -O2 -g
+CFLAGS  ?= -O2 -g -gdwarf-4   # DWARF 4: valgrind 3.19 cannot read gcc 12's DWARF 5
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -MMD -MP
 
 CC_SRC  = $(wildcard compiler/*.c)

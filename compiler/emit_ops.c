@@ -611,41 +611,53 @@ static void reg_bwd(Emitter *e, const IrInstr *ins)
     emit_close(e);
 }
 
+/* The spec name an instruction belongs to: the layer (or input) of its statement. */
+static const char *owner(const IrInstr *f)
+{
+    if (f->src && f->src->name)
+        return f->src->name;
+    return f->op == IR_DROPOUT ? f->in[0]->name : f->out->name;
+}
+
+/* The one-line comment above a kernel: spec name, what it computes, spec line. */
 static const char *describe(Emitter *e, const IrInstr *ins)
 {
     const IrInstr *f = is_backward(ins) ? ins->fwd : ins;
-    const char *where = emit_where(e, f->src);
+    const char *where = emit_where(e, f->src), *who = owner(f), *op = assign(ins);
+    Arena *a = e->a;
+    int in = f->op == IR_LINEAR ? f->in[1]->cols : 0, out = f->op == IR_LINEAR ? f->in[1]->rows : 0;
     switch (ins->op) {
     case IR_LINEAR:
-        return arena_printf(e->a, "%s: dense %d -> %d (%s)  z = x W^T%s, W is [%d][%d]",
-                            f->out->name, f->in[1]->cols, f->in[1]->rows, where,
-                            f->nin > 2 ? " + b" : "", f->in[1]->rows, f->in[1]->cols);
-    case IR_LINEAR_DX: return arena_printf(e->a, "%s backward (%s)  dx = dz W", f->out->name, where);
-    case IR_LINEAR_DW: return arena_printf(e->a, "%s backward (%s)  dW %s dz^T x", f->out->name, where, assign(ins));
-    case IR_LINEAR_DB: return arena_printf(e->a, "%s backward (%s)  db %s sum over the batch of dz", f->out->name, where, assign(ins));
+        return arena_printf(a, "%s: dense %d -> %d (%s)  z = x W^T%s, W is [%d][%d]", who, in, out,
+                            where, f->nin > 2 ? " + b" : "", out, in);
+    case IR_LINEAR_DX: return arena_printf(a, "%s backward (%s)  dx %s dz W", who, where, op);
+    case IR_LINEAR_DW: return arena_printf(a, "%s backward (%s)  dW %s dz^T x", who, where, op);
+    case IR_LINEAR_DB:
+        return arena_printf(a, "%s backward (%s)  db %s sum over the batch of dz", who, where, op);
     case IR_ACT:
     case IR_MAXOUT:
     case IR_SOFTMAX:
-        return arena_printf(e->a, "%s: %s over %d values (%s)", f->out->name, act_names[f->act],
+        return arena_printf(a, "%s: %s over %d values (%s)", who, act_names[f->act],
                             f->in[0]->size, where);
     case IR_ACT_BWD:
     case IR_MAXOUT_BWD:
     case IR_SOFTMAX_BWD:
-        return arena_printf(e->a, "%s: %s backward (%s)", f->out->name, act_names[f->act], where);
+        return arena_printf(a, "%s: %s backward (%s)  dz %s dy * f'", who, act_names[f->act],
+                            where, op);
     case IR_DROPOUT:
-        return arena_printf(e->a, "%s: inverted dropout p = %g (%s)", f->out->name, f->p, where);
+        return arena_printf(a, "%s: inverted dropout, p = %g (%s)", who, f->p, where);
     case IR_DROPOUT_BWD:
-        return arena_printf(e->a, "%s: dropout backward, same mask (%s)", f->out->name, where);
+        return arena_printf(a, "%s: dropout backward with the forward mask (%s)", who, where);
     case IR_LOSS:
-        return arena_printf(e->a, "loss %s%s (%s)", loss_names[f->loss],
+        return arena_printf(a, "loss %s%s, mean over the batch (%s)", loss_names[f->loss],
                             f->fused ? " from the output logit" : "", where);
     case IR_LOSS_BWD:
-        return arena_printf(e->a, "loss %s backward (%s)", loss_names[f->loss], where);
+        return arena_printf(a, "loss %s backward (%s)", loss_names[f->loss], where);
     case IR_REG:
     case IR_REG_BWD:
-        return arena_printf(e->a, "%s %s on %s, lambda %g (%s)", f->reg == REG_L1 ? "l1" : "l2",
-                            is_backward(ins) ? "backward" : "penalty", f->in[0]->name,
-                            f->lambda, where);
+        return arena_printf(a, "%s %s on %s, lambda %g (%s)", f->reg == REG_L1 ? "l1" : "l2",
+                            is_backward(ins) ? "gradient" : "penalty", f->in[0]->name, f->lambda,
+                            where);
     }
     return "";
 }

@@ -297,19 +297,27 @@ static int parse_row(const Csv *c, NetrtDataset *ds, int r)
         if (parse_number(c, (int)i, &v))
             return -1;
         x[i] = (float)v;
+        if (ds->x64)
+            ds->x64[(size_t)r * nin + i] = v;
     }
     if (c->cols == COLS_NONE)
         return 0;
     float *t = ds->t + (size_t)r * k;
     int dummy, *label = ds->label ? &ds->label[r] : &dummy;
+    bool real = c->m->target == NETRT_TARGET_REAL;
+    double *t64 = ds->t64 ? ds->t64 + (size_t)r * k : NULL;
     if (c->cols == COLS_LABEL) {
-        if (parse_number(c, (int)nin, &v))
+        if (parse_number(c, (int)nin, &v) || encode_label(c, (int)nin, v, t, label))
             return -1;
-        return encode_label(c, (int)nin, v, t, label);
+        for (size_t j = 0; t64 && j < k; j++)
+            t64[j] = real ? v : t[j];
+        return 0;
     }
     for (size_t j = 0; j < k; j++) {
         if (parse_number(c, (int)(nin + j), &v) || encode_column(c, (int)(nin + j), v, &t[j]))
             return -1;
+        if (t64)
+            t64[j] = real ? v : t[j];
     }
     if (ds->label)
         *label = argmax_f(t, k);
@@ -317,7 +325,7 @@ static int parse_row(const Csv *c, NetrtDataset *ds, int r)
 }
 
 /* Allocates x, t and label for at most max_rows rows. */
-static int alloc_rows(const Csv *c, NetrtDataset *ds, int max_rows)
+static int alloc_rows(const Csv *c, NetrtDataset *ds, int max_rows, bool exact)
 {
     const NetrtModel *m = c->m;
     bool has_label = c->cols != COLS_NONE && m->classification &&
@@ -330,6 +338,13 @@ static int alloc_rows(const Csv *c, NetrtDataset *ds, int max_rows)
         ds->t = NETRT_MALLOC((size_t)max_rows * m->output_size, sizeof(float));
     if (has_label)
         ds->label = NETRT_MALLOC((size_t)max_rows, sizeof(int));
+    if (exact) {
+        ds->x64 = NETRT_MALLOC((size_t)max_rows * m->input_size, sizeof(double));
+        if (c->cols != COLS_NONE)
+            ds->t64 = NETRT_MALLOC((size_t)max_rows * m->output_size, sizeof(double));
+        if (!ds->x64 || (!ds->t64 && c->cols != COLS_NONE))
+            return -1;
+    }
     if (m->target == NETRT_TARGET_ONEHOT)
         ds->num_classes = (int)m->output_size;
     else if (m->target != NETRT_TARGET_REAL)
@@ -373,7 +388,8 @@ static int read_rows(Csv *c, char **p, NetrtDataset *ds)
     return 0;
 }
 
-static int load(NetrtDataset *ds, const NetrtModel *m, const char *path, bool inputs_only_ok)
+static int load(NetrtDataset *ds, const NetrtModel *m, const char *path, bool inputs_only_ok,
+                bool exact)
 {
     Csv c = { .path = path, .m = m };
     size_t len;
@@ -390,7 +406,7 @@ static int load(NetrtDataset *ds, const NetrtModel *m, const char *path, bool in
     c.ncols = (int)(m->input_size + m->output_size + 1);
     c.fields = NETRT_MALLOC((size_t)c.ncols, sizeof(char *));
     if (c.fields && read_header(&c, &p, inputs_only_ok) == 0 &&
-        alloc_rows(&c, ds, count_lines(p)) == 0)
+        alloc_rows(&c, ds, count_lines(p), exact) == 0)
         rc = read_rows(&c, &p, ds);
     free(c.fields);
     free(text);
@@ -401,12 +417,17 @@ static int load(NetrtDataset *ds, const NetrtModel *m, const char *path, bool in
 
 int netrt_dataset_load_csv(NetrtDataset *ds, const NetrtModel *m, const char *path)
 {
-    return load(ds, m, path, false);
+    return load(ds, m, path, false, false);
 }
 
 int netrt_dataset_load_csv_inputs(NetrtDataset *ds, const NetrtModel *m, const char *path)
 {
-    return load(ds, m, path, true);
+    return load(ds, m, path, true, false);
+}
+
+int netrt_dataset_load_csv_exact(NetrtDataset *ds, const NetrtModel *m, const char *path)
+{
+    return load(ds, m, path, true, true);
 }
 
 void netrt_dataset_free(NetrtDataset *ds)
@@ -414,6 +435,10 @@ void netrt_dataset_free(NetrtDataset *ds)
     free(ds->x);
     free(ds->t);
     free(ds->label);
+    free(ds->x64);
+    free(ds->t64);
+    ds->x64 = NULL;
+    ds->t64 = NULL;
     ds->x = NULL;
     ds->t = NULL;
     ds->label = NULL;

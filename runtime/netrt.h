@@ -47,6 +47,7 @@ typedef struct {
     double lr, momentum;
     int batch, epochs;
     unsigned long long seed;
+    const char *scale;          /* input scaling: "none" or "standard"; NULL means "none" */
 } NetrtTrainDefaults;
 
 /* Generated functions. `real` below means the model's real type (float or
@@ -102,6 +103,7 @@ typedef struct {
     int *label;                 /* [rows] class index for classification, else NULL */
     int num_classes;            /* classification: number of classes the model predicts */
     char path[512];
+    double *x64, *t64;          /* full-precision copies (netrt_dataset_load_csv_exact), else NULL */
 } NetrtDataset;
 
 /* Loads a CSV with a header row: features first, then the target column(s). The
@@ -113,14 +115,43 @@ int netrt_dataset_load_csv(NetrtDataset *ds, const NetrtModel *m, const char *pa
  * model->input_size columns, for prediction): then t and label are NULL and
  * num_targets is 0. */
 int netrt_dataset_load_csv_inputs(NetrtDataset *ds, const NetrtModel *m, const char *path);
+/* Like netrt_dataset_load_csv_inputs, and also keeps the values at full double
+ * precision in x64/t64 (for `grad`, whose results are compared with PyTorch). */
+int netrt_dataset_load_csv_exact(NetrtDataset *ds, const NetrtModel *m, const char *path);
 void netrt_dataset_free(NetrtDataset *ds);
+
+/* ---- Input scaling, fitted on the training set and saved with the weights, so
+ * predict and eval apply the same x' = (x - mean) / std ---- */
+typedef enum {
+    NETRT_SCALE_NONE = 0,
+    NETRT_SCALE_STANDARD = 1    /* mean 0, variance 1 per feature (population std) */
+} NetrtScale;
+typedef struct {
+    NetrtScale kind;
+    int n;                      /* features; 0 when kind is NETRT_SCALE_NONE */
+    double *mean, *std;         /* [n] each, owned */
+} NetrtScaler;
+/* Fits kind on ds's features (a feature with std 0 gets std 1). Returns 0 or -1. */
+int netrt_scaler_fit(NetrtScaler *s, NetrtScale kind, const NetrtDataset *ds);
+/* Scales ds's features (and x64 if present) in place; a no-op for NETRT_SCALE_NONE. */
+void netrt_scaler_apply(const NetrtScaler *s, NetrtDataset *ds);
+void netrt_scaler_free(NetrtScaler *s);
+/* "none" or "standard" -> kind; returns -1 for anything else. */
+int netrt_scale_parse(const char *name, NetrtScale *kind);
 
 /* ---- Weights files (format in docs/weights.md) ---- */
 /* Writes atomically (temporary file, fsync, rename). Returns 0 or -1 (message printed). */
 int netrt_weights_save(const NetrtModel *m, const void *params, const char *path);
 /* Reads into params (the model's real type; converts from the file's precision).
- * Refuses a file whose layout hash or size differs from the model. */
+ * Refuses a file whose layout hash or size differs from the model. Ignores any
+ * input scaling stored with the weights (see netrt_weights_load_scaled). */
 int netrt_weights_load(const NetrtModel *m, void *params, const char *path);
+/* The same, with the input scaling the weights were trained with (kind NONE if
+ * none): save it with the weights, get it back on load (free with netrt_scaler_free). */
+int netrt_weights_save_scaled(const NetrtModel *m, const void *params, const NetrtScaler *scale,
+                              const char *path);
+int netrt_weights_load_scaled(const NetrtModel *m, void *params, NetrtScaler *scale,
+                              const char *path);
 
 /* A weights file read on its own, without a model (for `netc weights dump`). */
 typedef struct {
@@ -129,6 +160,7 @@ typedef struct {
     uint64_t num_params;
     char name[128];
     double *values;             /* num_params values, converted to double */
+    NetrtScaler scale;          /* input scaling stored with the weights (kind NONE if none) */
 } NetrtWeightsFile;
 int netrt_weights_read(NetrtWeightsFile *wf, const char *path);
 void netrt_weights_file_free(NetrtWeightsFile *wf);

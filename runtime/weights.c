@@ -13,6 +13,7 @@
 #define MAGIC "NETCWTS"         /* 8 bytes with its NUL */
 #define FORMAT_VERSION 1u
 #define HEADER_FIXED 36         /* magic, version, real_size, hash, count, name length */
+#define SCALE_TAG "SCAL"        /* section: input scaling */
 
 /* CRC-32 (IEEE 802.3, reflected, as zlib's crc32()). */
 static uint32_t crc32_ieee(const uint8_t *p, size_t n)
@@ -59,12 +60,47 @@ static uint64_t get_u64(const uint8_t *p)
     return v;
 }
 
+static uint8_t *put_f64(uint8_t *p, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, 8);
+    return put_u64(p, bits);
+}
+
+static double get_f64(const uint8_t *p)
+{
+    uint64_t bits = get_u64(p);
+    double v;
+    memcpy(&v, &bits, 8);
+    return v;
+}
+
+/* The optional input-scaling section: tag, length, kind, n, means, stds. */
+static size_t scale_section_size(const NetrtScaler *sc)
+{
+    return sc && sc->kind != NETRT_SCALE_NONE ? 8 + 8 + 16 * (size_t)sc->n : 0;
+}
+
+static uint8_t *put_scale_section(uint8_t *p, const NetrtScaler *sc)
+{
+    memcpy(p, SCALE_TAG, 4);
+    p = put_u32(p + 4, (uint32_t)(8 + 16 * (size_t)sc->n));
+    p = put_u32(p, (uint32_t)sc->kind);
+    p = put_u32(p, (uint32_t)sc->n);
+    for (int j = 0; j < sc->n; j++)
+        p = put_f64(p, sc->mean[j]);
+    for (int j = 0; j < sc->n; j++)
+        p = put_f64(p, sc->std[j]);
+    return p;
+}
+
 /* Builds the whole file image in memory; *len gets its size. */
-static uint8_t *serialize(const NetrtModel *m, const void *params, size_t *len)
+static uint8_t *serialize(const NetrtModel *m, const void *params, const NetrtScaler *sc,
+                          size_t *len)
 {
     const char *name = m->name ? m->name : "";
     size_t name_len = strlen(name), rs = (size_t)m->real_size;
-    size_t n = HEADER_FIXED + name_len + m->num_params * rs + 4;
+    size_t n = HEADER_FIXED + name_len + m->num_params * rs + scale_section_size(sc) + 4;
     uint8_t *buf = NETRT_MALLOC(n, 1), *p = buf;
     if (!buf)
         return NULL;
@@ -87,6 +123,8 @@ static uint8_t *serialize(const NetrtModel *m, const void *params, size_t *len)
             p = put_u32(p, bits);
         }
     }
+    if (scale_section_size(sc))
+        p = put_scale_section(p, sc);
     put_u32(p, crc32_ieee(buf, n - 4));
     *len = n;
     return buf;
@@ -137,8 +175,14 @@ static int write_atomically(const char *path, const char *tmp, const uint8_t *bu
 
 int netrt_weights_save(const NetrtModel *m, const void *params, const char *path)
 {
+    return netrt_weights_save_scaled(m, params, NULL, path);
+}
+
+int netrt_weights_save_scaled(const NetrtModel *m, const void *params, const NetrtScaler *scale,
+                              const char *path)
+{
     size_t n, tmp_len = strlen(path) + 32;
-    uint8_t *buf = serialize(m, params, &n);
+    uint8_t *buf = serialize(m, params, scale, &n);
     char *tmp = NETRT_MALLOC(tmp_len, 1);
     int rc = -1;
     if (buf && tmp) {
@@ -183,9 +227,9 @@ static int parse_header(NetrtWeightsFile *wf, const uint8_t *b, size_t len, cons
     uint64_t want = UINT64_MAX;
     if (wf->num_params < (UINT64_MAX >> 4))
         want = HEADER_FIXED + (uint64_t)name_len + wf->num_params * wf->real_size + 4;
-    if (want != len) {
+    if (want > len) {
         netrt_error(path, "weights file is truncated or corrupted: its header describes "
-                    "%llu bytes, but the file has %zu", (unsigned long long)want, len);
+                    "at least %llu bytes, but the file has %zu", (unsigned long long)want, len);
         return -1;
     }
     if (get_u32(b + len - 4) != crc32_ieee(b, len - 4)) {
@@ -194,6 +238,41 @@ static int parse_header(NetrtWeightsFile *wf, const uint8_t *b, size_t len, cons
     }
     snprintf(wf->name, sizeof wf->name, "%.*s", (int)name_len, (const char *)b + HEADER_FIXED);
     *values_at = HEADER_FIXED + name_len;
+    return 0;
+}
+
+/* Reads the sections between the values and the CRC; unknown tags are skipped,
+ * so later additions need no new format version. */
+static int parse_sections(NetrtWeightsFile *wf, const uint8_t *p, size_t left, const char *path)
+{
+    while (left > 0) {
+        uint32_t size = left >= 8 ? get_u32(p + 4) : 0;
+        if (left < 8 || size > left - 8) {
+            netrt_error(path, "weights file is corrupted (a section runs past the end)");
+            return -1;
+        }
+        if (memcmp(p, SCALE_TAG, 4) == 0) {
+            NetrtScaler *sc = &wf->scale;
+            uint32_t n = size >= 8 ? get_u32(p + 12) : 0;
+            if (size < 8 || size != 8 + 16 * (uint64_t)n || get_u32(p + 8) != NETRT_SCALE_STANDARD) {
+                netrt_error(path, "weights file has a malformed input-scaling section");
+                return -1;
+            }
+            netrt_scaler_free(sc);
+            sc->mean = NETRT_MALLOC(n ? n : 1, sizeof(double));
+            sc->std = NETRT_MALLOC(n ? n : 1, sizeof(double));
+            if (!sc->mean || !sc->std)
+                return -1;
+            sc->kind = NETRT_SCALE_STANDARD;
+            sc->n = (int)n;
+            for (uint32_t j = 0; j < n; j++) {
+                sc->mean[j] = get_f64(p + 16 + 8 * j);
+                sc->std[j] = get_f64(p + 16 + 8 * ((size_t)n + j));
+            }
+        }
+        p += 8 + size;
+        left -= 8 + size;
+    }
     return 0;
 }
 
@@ -221,9 +300,12 @@ int netrt_weights_read(NetrtWeightsFile *wf, const char *path)
     if (!buf)
         return -1;
     if (parse_header(wf, buf, len, path, &values_at) == 0) {
+        size_t end = values_at + (size_t)wf->num_params * wf->real_size;
         wf->values = NETRT_MALLOC((size_t)wf->num_params, sizeof(double));
         if (wf->values)
             decode_values(wf, buf + values_at);
+        if (wf->values && parse_sections(wf, buf + end, len - 4 - end, path))
+            netrt_weights_file_free(wf);
     }
     free(buf);
     return wf->values ? 0 : -1;
@@ -233,12 +315,21 @@ void netrt_weights_file_free(NetrtWeightsFile *wf)
 {
     free(wf->values);
     wf->values = NULL;
+    netrt_scaler_free(&wf->scale);
 }
 
 int netrt_weights_load(const NetrtModel *m, void *params, const char *path)
 {
+    return netrt_weights_load_scaled(m, params, NULL, path);
+}
+
+int netrt_weights_load_scaled(const NetrtModel *m, void *params, NetrtScaler *scale,
+                              const char *path)
+{
     NetrtWeightsFile wf;
     int rc = -1;
+    if (scale)
+        memset(scale, 0, sizeof *scale);
     if (netrt_weights_read(&wf, path))
         return -1;
     if (wf.layout_hash != m->layout_hash) {
@@ -248,9 +339,16 @@ int netrt_weights_load(const NetrtModel *m, void *params, const char *path)
     } else if (wf.num_params != m->num_params) {
         netrt_error(path, "holds %llu parameters, but network '%s' has %zu",
                     (unsigned long long)wf.num_params, m->name, m->num_params);
+    } else if (wf.scale.kind != NETRT_SCALE_NONE && (size_t)wf.scale.n != m->input_size) {
+        netrt_error(path, "input scaling is for %d features, but network '%s' has %zu inputs",
+                    wf.scale.n, m->name, m->input_size);
     } else {
         for (size_t i = 0; i < m->num_params; i++)
             netrt_set(m, params, i, wf.values[i]);
+        if (scale) {
+            *scale = wf.scale;      /* hand the arrays over to the caller */
+            memset(&wf.scale, 0, sizeof wf.scale);
+        }
         rc = 0;
     }
     netrt_weights_file_free(&wf);

@@ -1,5 +1,5 @@
 /* testutil.h: helpers for runtime unit tests: a scratch directory, writing small
- * files into it, and capturing what the runtime prints to stderr. */
+ * files into it, and capturing what the runtime prints to stdout or stderr. */
 #ifndef TEST_TESTUTIL_H
 #define TEST_TESTUTIL_H
 
@@ -50,30 +50,42 @@ static inline const char *write_tmp(const char *name, const char *text)
     return path;
 }
 
-/* stderr capture: everything written to fd 2 between begin and end. */
-static int capture_saved_fd = -1;
-static FILE *capture_file;
-static char captured[8192];
+/* Output capture: everything written to fd 1 or 2 between begin and end. */
+static int capture_saved_fd[3] = { -1, -1, -1 };
+static FILE *capture_file[3];
+static char captured[3][16384];
+
+static inline void capture_fd_begin(int fd)
+{
+    fflush(stdout);
+    fflush(stderr);
+    capture_file[fd] = tmpfile();
+    capture_saved_fd[fd] = dup(fd);
+    dup2(fileno(capture_file[fd]), fd);
+}
+
+static inline const char *capture_fd_end(int fd)
+{
+    size_t n;
+    fflush(stdout);
+    fflush(stderr);
+    dup2(capture_saved_fd[fd], fd);
+    close(capture_saved_fd[fd]);
+    rewind(capture_file[fd]);
+    n = fread(captured[fd], 1, sizeof captured[fd] - 1, capture_file[fd]);
+    captured[fd][n] = '\0';
+    fclose(capture_file[fd]);
+    return captured[fd];
+}
 
 static inline void capture_begin(void)
 {
-    fflush(stderr);
-    capture_file = tmpfile();
-    capture_saved_fd = dup(2);
-    dup2(fileno(capture_file), 2);
+    capture_fd_begin(2);
 }
 
 static inline const char *capture_end(void)
 {
-    size_t n;
-    fflush(stderr);
-    dup2(capture_saved_fd, 2);
-    close(capture_saved_fd);
-    rewind(capture_file);
-    n = fread(captured, 1, sizeof captured - 1, capture_file);
-    captured[n] = '\0';
-    fclose(capture_file);
-    return captured;
+    return capture_fd_end(2);
 }
 
 #endif

@@ -180,6 +180,52 @@ static void test_errors(void)
                  "columns (4 columns), found 3 columns");
 }
 
+/* The exact loader keeps the text's double value; the float arrays round it. */
+static void test_exact_values(void)
+{
+    NetrtDataset ds;
+    const char *p = write_tmp("exact.csv", "a,b,y0,y1\n0.1,2,0.30000000000000004,-1e-300\n");
+    if (!CHECK(netrt_dataset_load_csv_exact(&ds, &real2, p) == 0))
+        return;
+    CHECK(ds.x64 && ds.t64);
+    CHECK(ds.x64[0] == 0.1 && ds.x[0] == 0.1f && (double)ds.x[0] != 0.1);
+    CHECK(ds.t64[0] == 0.30000000000000004 && ds.t64[1] == -1e-300);
+    netrt_dataset_free(&ds);
+    CHECK(ds.x64 == NULL && ds.t64 == NULL);
+    if (CHECK(netrt_dataset_load_csv_exact(&ds, &onehot3, "tests/data/crlf_comments.csv") == 0)) {
+        CHECK(ds.t64[3] == 0 && ds.t64[5] == 1);     /* one-hot of class 2 */
+        netrt_dataset_free(&ds);
+    }
+}
+
+/* Standard scaling: population mean and std per feature; a constant feature keeps std 1. */
+static void test_scaler(void)
+{
+    NetrtDataset ds;
+    NetrtScaler sc;
+    NetrtScale kind;
+    const char *p = write_tmp("scale.csv", "a,b,label\n1,5,0\n2,5,1\n3,5,2\n");
+    if (!CHECK(netrt_dataset_load_csv_exact(&ds, &onehot3, p) == 0))
+        return;
+    CHECK(netrt_scale_parse("standard", &kind) == 0 && kind == NETRT_SCALE_STANDARD);
+    CHECK(netrt_scale_parse(NULL, &kind) == 0 && kind == NETRT_SCALE_NONE);
+    CHECK(netrt_scale_parse("minmax", &kind) == -1);
+    CHECK_EQ_INT(netrt_scaler_fit(&sc, NETRT_SCALE_STANDARD, &ds), 0);
+    CHECK_NEAR(sc.mean[0], 2.0, 1e-12);
+    CHECK_NEAR(sc.std[0], sqrt(2.0 / 3.0), 1e-7);
+    CHECK_NEAR(sc.mean[1], 5.0, 0);
+    CHECK_NEAR(sc.std[1], 1.0, 0);
+    netrt_scaler_apply(&sc, &ds);
+    CHECK_NEAR(ds.x[0], -1.0 / sqrt(2.0 / 3.0), 1e-6);
+    CHECK_NEAR(ds.x64[4], 1.0 / sqrt(2.0 / 3.0), 1e-7);
+    CHECK(ds.x[1] == 0 && ds.x[3] == 0 && ds.x[5] == 0);
+    netrt_scaler_free(&sc);
+    CHECK_EQ_INT(netrt_scaler_fit(&sc, NETRT_SCALE_NONE, &ds), 0);
+    netrt_scaler_apply(&sc, &ds);   /* a no-op */
+    CHECK(sc.mean == NULL && ds.x[1] == 0);
+    netrt_dataset_free(&ds);
+}
+
 static void test_missing_file(void)
 {
     NetrtDataset ds;
@@ -200,6 +246,8 @@ int main(void)
     test_real_targets();
     test_inputs_only();
     test_errors();
+    test_exact_values();
+    test_scaler();
     test_missing_file();
     tmpdir_remove();
     return check_summary("test_data");

@@ -120,7 +120,11 @@ static void test_damage_detected(void)
     d[n - 1] ^= 0x80;   /* the checksum itself */
     expect_load_error(&toy_logistic, d, n, "CRC32 checksum mismatch");
     expect_load_error(&toy_logistic, b, n - 5, "error: weights file is truncated or corrupted: "
-                      "its header describes 67 bytes, but the file has 62");
+                      "its header describes at least 67 bytes, but the file has 62");
+    memcpy(d, b, n);
+    d[n] = 0;           /* bytes after the values that are not a whole section */
+    d[n + 1] = 0;
+    expect_load_error(&toy_logistic, d, n + 2, "CRC32 checksum mismatch");
     expect_load_error(&toy_logistic, b, 20, "shorter than its header");
     expect_load_error(&toy_logistic, b, 0, "not a netc weights file (bad magic)");
     memcpy(d, b, n);
@@ -140,6 +144,60 @@ static void test_damage_detected(void)
     other.layout_hash ^= 1;
     expect_load_error(&other, b, n, "damaged.weights: error: was trained for a different network "
                       "layout (spec 'toy'), not for 'other' (other.net)");
+}
+
+/* Appends the CRC of b[0..n) at b + n; returns the new length. */
+static size_t seal(unsigned char *b, size_t n)
+{
+    uint32_t crc = crc32_slow(b, n);
+    for (int i = 0; i < 4; i++)
+        b[n + (size_t)i] = (unsigned char)(crc >> (8 * i));
+    return n + 4;
+}
+
+/* Input scaling travels with the weights; unknown sections are skipped, broken ones refused. */
+static void test_scale_section(void)
+{
+    const char *path = tmp_path("scaled.weights");
+    double mean[2] = { 1.5, -2.0 }, sd[2] = { 0.25, 3.0 }, back[3];
+    NetrtScaler sc = { NETRT_SCALE_STANDARD, 2, mean, sd }, got;
+    unsigned char b[512], d[512];
+    CHECK_EQ_INT(netrt_weights_save_scaled(&toy_logistic, P1, &sc, path), 0);
+    size_t n = slurp(path, b, sizeof b);
+    CHECK_EQ_INT(n, 67 + 8 + 8 + 32);
+    CHECK(memcmp(b + 63, "SCAL", 4) == 0);
+    CHECK_EQ_INT(netrt_weights_load_scaled(&toy_logistic, back, &got, path), 0);
+    CHECK(memcmp(back, P1, sizeof back) == 0);
+    CHECK(got.kind == NETRT_SCALE_STANDARD && got.n == 2);
+    CHECK(got.mean[0] == 1.5 && got.mean[1] == -2.0 && got.std[0] == 0.25 && got.std[1] == 3.0);
+    netrt_scaler_free(&got);
+    CHECK_EQ_INT(netrt_weights_load(&toy_logistic, back, path), 0);   /* plain load ignores it */
+
+    /* Without scaling: kind NONE. */
+    CHECK_EQ_INT(netrt_weights_save(&toy_logistic, P1, path), 0);
+    CHECK_EQ_INT(netrt_weights_load_scaled(&toy_logistic, back, &got, path), 0);
+    CHECK(got.kind == NETRT_SCALE_NONE && got.mean == NULL);
+
+    /* An unknown section ("ZZZZ", 3 bytes) before the CRC is skipped. */
+    n = slurp(path, b, sizeof b) - 4;
+    memcpy(d, b, n);
+    memcpy(d + n, "ZZZZ\3\0\0\0abc", 11);
+    size_t m = seal(d, n + 11);
+    double back2[3];
+    spit(path, d, m);
+    CHECK_EQ_INT(netrt_weights_load(&toy_logistic, back2, path), 0);
+    CHECK(memcmp(back2, P1, sizeof back2) == 0);
+    /* A section longer than the file is corruption. */
+    memcpy(d + n, "ZZZZ\x30\0\0\0abc", 11);
+    m = seal(d, n + 11);
+    expect_load_error(&toy_logistic, d, m, "weights file is corrupted (a section runs past the end)");
+    /* A scaling section for another input size is refused. */
+    mean[0] = 0;
+    NetrtScaler three = { NETRT_SCALE_STANDARD, 1, mean, sd };
+    CHECK_EQ_INT(netrt_weights_save_scaled(&toy_logistic, P1, &three, path), 0);
+    n = slurp(path, d, sizeof d);
+    expect_load_error(&toy_logistic, d, n, "input scaling is for 1 features, but network 'toy' "
+                      "has 2 inputs");
 }
 
 /* Whether the weights directory (the scratch dir's `ro`) holds a leftover temporary. */
@@ -233,6 +291,7 @@ int main(void)
     test_layout_and_round_trip();
     test_precision_conversion();
     test_damage_detected();
+    test_scale_section();
     test_failed_save_keeps_old_file();
     tmpdir_remove();
     return check_summary("test_weights");

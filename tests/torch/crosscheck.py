@@ -118,7 +118,8 @@ def torch_reference(info, params, x, t):
                     loss = loss + reg["lambda"] * w.abs().sum()
                 else:
                     loss = loss + reg["lambda"] / 2 * (w * w).sum()
-    loss.backward()
+    if loss.requires_grad:      # a step output cuts every path to the parameters
+        loss.backward()
     grad = p.grad if p.grad is not None else torch.zeros_like(p)
     return loss.item(), grad.numpy(), h.detach().numpy()
 

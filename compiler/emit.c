@@ -49,35 +49,37 @@ static void indent(Emitter *e)
         buf_printf(e->cur, "    ");
 }
 
-void emit_line(Emitter *e, const char *fmt, ...)
+/* One indented line from fmt, ending in tail ("\n" or " {\n"). */
+static void vline(Emitter *e, const char *tail, const char *fmt, va_list ap)
 {
     indent(e);
+    buf_vprintf(e->cur, fmt, ap);
+    buf_printf(e->cur, "%s", tail);
+}
+
+void emit_line(Emitter *e, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    buf_vprintf(e->cur, fmt, ap);
+    vline(e, "\n", fmt, ap);
     va_end(ap);
-    buf_printf(e->cur, "\n");
 }
 
 void emit_open(Emitter *e, const char *fmt, ...)
 {
-    indent(e);
     va_list ap;
     va_start(ap, fmt);
-    buf_vprintf(e->cur, fmt, ap);
+    vline(e, " {\n", fmt, ap);
     va_end(ap);
-    buf_printf(e->cur, " {\n");
     e->indent++;
 }
 
 void emit_fn(Emitter *e, const char *fmt, ...)
 {
-    indent(e);
     va_list ap;
     va_start(ap, fmt);
-    buf_vprintf(e->cur, fmt, ap);
+    vline(e, "\n", fmt, ap);
     va_end(ap);
-    buf_printf(e->cur, "\n");
     emit_brace(e);
 }
 

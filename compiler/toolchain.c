@@ -12,6 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Trainers are built for this machine: training runs where it is compiled. */
+#define DEFAULT_CFLAGS "-O3 -march=native"
+
 typedef struct {
     char lib[PATH_MAX];     /* libnetrt.a */
     char include[PATH_MAX]; /* directory holding netrt.h */
@@ -77,6 +80,21 @@ static uint64_t fnv_file(uint64_t h, const char *path)
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, f)) > 0)
         h = fnv(h, buf, n);
+    fclose(f);
+    return h;
+}
+
+/* The CPU's feature flags: trainers are built with -march=native, so a cache
+ * shared between machines must not hand one CPU's binary to another. */
+static uint64_t fnv_cpu(uint64_t h)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[4096];
+    if (!f)
+        return h;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "flags", 5) == 0 || strncmp(line, "model name", 10) == 0)
+            h = fnv_str(h, line);
     fclose(f);
     return h;
 }
@@ -213,11 +231,12 @@ int run_trainer(Compilation *c, const EmitOptions *eo, const char *sub, int argc
     Build b;
     const char *cc = getenv("CC"), *cflags = getenv("NETC_CFLAGS");
     snprintf(b.cc, sizeof b.cc, "%s", cc && *cc ? cc : "cc");
-    snprintf(b.cflags, sizeof b.cflags, "%s", cflags ? cflags : "-O2");
+    snprintf(b.cflags, sizeof b.cflags, "%s", cflags ? cflags : DEFAULT_CFLAGS);
     uint64_t h = 0xcbf29ce484222325ULL;
     h = fnv_str(fnv_str(fnv_str(fnv_str(h, f.header), f.source), f.netrt), main_text);
     h = fnv_str(fnv_str(h, b.cc), b.cflags);
     h = fnv_file(h, rt.lib);
+    h = fnv_cpu(h);
     char root[PATH_MAX - 64], exe[PATH_MAX + 16];
     cache_root(root, sizeof root);
     snprintf(b.dir, sizeof b.dir, "%s/%s-%016llx", root, f.base, (unsigned long long)h);

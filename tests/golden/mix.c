@@ -79,16 +79,13 @@ static void mix_h_leaky_relu(mix_real *restrict y, const mix_real *restrict z, i
 static void mix_m_linear(mix_real *restrict z, const mix_real *restrict x,
                          const mix_real *restrict w, const mix_real *restrict b, int batch)
 {
-    for (int n = 0; n < batch; n++) {
-        const mix_real *xn = x + (size_t)n * 4;
-        mix_real *zn = z + (size_t)n * 40;
-        for (int o = 0; o < 40; o++) {
-            const mix_real *wo = w + (size_t)o * 4;
-            mix_real s = b[o];
-            for (int i = 0; i < 4; i++) {
-                s += wo[i] * xn[i];
-            }
-            zn[o] = s;
+    for (int o = 0; o < 40; o++) {
+        const mix_real *wo = w + (size_t)o * 4;
+        for (int n = 0; n < batch; n++) {
+            const mix_real *xn = x + (size_t)n * 4;
+            mix_real s = 0.0f;
+            for (int i = 0; i < 4; i++) s += wo[i] * xn[i];
+            z[(size_t)n * 40 + (size_t)o] = b[o] + s;
         }
     }
 }
@@ -395,13 +392,12 @@ static void mix_m_maxout_bwd(mix_real *restrict dz, const mix_real *restrict dy,
 static void mix_m_linear_dx(mix_real *restrict dx, const mix_real *restrict dz,
                             const mix_real *restrict w, int batch)
 {
-    for (int n = 0; n < batch; n++) {
-        const mix_real *dzn = dz + (size_t)n * 40;
-        mix_real *dxn = dx + (size_t)n * 4;
-        for (int i = 0; i < 4; i++) dxn[i] = 0.0f;
-        for (int o = 0; o < 40; o++) {
-            const mix_real g = dzn[o];
-            const mix_real *wo = w + (size_t)o * 4;
+    for (int k = 0; k < batch * 4; k++) dx[k] = 0.0f;
+    for (int o = 0; o < 40; o++) {
+        const mix_real *wo = w + (size_t)o * 4;
+        for (int n = 0; n < batch; n++) {
+            const mix_real g = dz[(size_t)n * 40 + (size_t)o];
+            mix_real *dxn = dx + (size_t)n * 4;
             for (int i = 0; i < 4; i++) dxn[i] += g * wo[i];
         }
     }
@@ -411,12 +407,11 @@ static void mix_m_linear_dx(mix_real *restrict dx, const mix_real *restrict dz,
 static void mix_m_linear_dw(mix_real *restrict dw, const mix_real *restrict dz,
                             const mix_real *restrict x, int batch)
 {
-    for (int n = 0; n < batch; n++) {
-        const mix_real *dzn = dz + (size_t)n * 40;
-        const mix_real *xn = x + (size_t)n * 4;
-        for (int o = 0; o < 40; o++) {
-            const mix_real g = dzn[o];
-            mix_real *dwo = dw + (size_t)o * 4;
+    for (int o = 0; o < 40; o++) {
+        mix_real *dwo = dw + (size_t)o * 4;
+        for (int n = 0; n < batch; n++) {
+            const mix_real g = dz[(size_t)n * 40 + (size_t)o];
+            const mix_real *xn = x + (size_t)n * 4;
             for (int i = 0; i < 4; i++) dwo[i] += g * xn[i];
         }
     }

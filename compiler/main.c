@@ -4,11 +4,8 @@
  * 70 internal errors. */
 #include "netc.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* ---- usage ---- */
 
@@ -104,8 +101,7 @@ static char *join_path(const char *dir, const char *name, const char *ext)
 
 static int write_outputs(const char *dir, const EmittedFiles *f)
 {
-    struct stat st;
-    if (stat(dir, &st) != 0 && mkdir(dir, 0777) != 0) {
+    if (mkdir_p(dir) != 0) {
         fprintf(stderr, "netc: error: cannot create directory '%s': %s\n", dir, strerror(errno));
         return EXIT_INPUT_ERROR;
     }

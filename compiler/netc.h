@@ -20,6 +20,9 @@ typedef struct {
 int compile_spec(Compilation *c, const char *path, bool force_double);
 void compilation_free(Compilation *c);
 
+/* Creates a directory and its missing parents; 0, or -1 with errno set. */
+int mkdir_p(const char *path);
+
 /* Writes text to path atomically (temporary file, then rename). 0 or -1 (printed). */
 int write_file_atomic(const char *path, const char *text);
 

@@ -99,21 +99,6 @@ static uint64_t fnv_cpu(uint64_t h)
     return h;
 }
 
-static int mkdir_p(const char *path)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    }
-    return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* $NETC_CACHE_DIR, else $XDG_CACHE_HOME/netc, else ~/.cache/netc. */
 static void cache_root(char *out, size_t n)
 {

@@ -4,6 +4,7 @@
  * 70 internal errors. */
 #include "netc.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -322,9 +322,12 @@ static char *emit_descriptor(Emitter *e)
     buf_printf(&d, "    .classification = %d,\n", s->loss == LOSS_MSE || s->loss == LOSS_MAE ? 0 : 1);
     buf_printf(&d, "    .has_dropout = %d,\n", g->has_dropout ? 1 : 0);
     buf_printf(&d, "    .layout_hash = 0x%016llxULL,\n", ir_layout_hash(g));
-    buf_printf(&d, "    .train = {\"%s\", %.17g, %.17g, %d, %d, %lluULL, \"%s\"},\n",
-               s->train.optimizer, s->train.lr, s->train.momentum, s->train.batch,
-               s->train.epochs, s->train.seed, s->train.scale);
+    buf_printf(&d, "    .train = {\n");
+    buf_printf(&d, "        .optim = {.kind = NETRT_OPT_SGD, .lr = %.17g, .momentum = %.17g},\n",
+               s->train.lr, s->train.momentum);
+    buf_printf(&d, "        .batch = %d,\n        .epochs = %d,\n        .seed = %lluULL,\n",
+               s->train.batch, s->train.epochs, s->train.seed);
+    buf_printf(&d, "        .scale = \"%s\",\n    },\n", s->train.scale);
     buf_printf(&d, "    .init_params = init_params,\n    .forward = forward,\n");
     buf_printf(&d, "    .loss_fn = loss,\n    .loss_grad = loss_grad,\n};\n");
     return d.data;

@@ -41,13 +41,52 @@ typedef struct {
     int is_weight;              /* 1 for weights (regularized), 0 for biases */
 } NetrtParamInfo;
 
+/* ---- Optimizer settings (docs/optimizers.md) ---- */
+typedef enum {
+    NETRT_OPT_SGD = 0,          /* torch.optim.SGD: v = mu v + g; p -= lr v */
+    NETRT_OPT_NESTEROV = 1,     /* SGD with Nesterov momentum (torch's nesterov=True) */
+    NETRT_OPT_ADAGRAD = 2,
+    NETRT_OPT_RMSPROP = 3,
+    NETRT_OPT_ADADELTA = 4,
+    NETRT_OPT_ADAM = 5,
+    NETRT_OPT_ADAMW = 6,        /* Adam with decoupled weight decay */
+    NETRT_OPT_LBFGS = 7         /* full batch, Wolfe line search */
+} NetrtOptimKind;
+
+typedef enum {
+    NETRT_SCHED_CONSTANT = 0,
+    NETRT_SCHED_STEP = 1,       /* lr * gamma^floor(epoch / step_size) */
+    NETRT_SCHED_INVSCALING = 2, /* lr / t^power (scikit-learn's invscaling) */
+    NETRT_SCHED_COSINE = 3      /* lr_min + (lr - lr_min) (1 + cos(pi epoch / epochs)) / 2 */
+} NetrtScheduleKind;
+
+/* Every optimizer hyperparameter. netrt_optim_defaults fills the optimizer's
+ * usual values (PyTorch's); the spec's `train` block and flags override them. */
+typedef struct {
+    NetrtOptimKind kind;
+    double lr;
+    double momentum;            /* sgd, nesterov, rmsprop */
+    double beta1, beta2;        /* adam, adamw */
+    double rho;                 /* rmsprop's smoothing constant (torch's alpha), adadelta's rho */
+    double eps;
+    double weight_decay;        /* adamw: decoupled decay; others: 0 */
+    int history;                /* lbfgs: correction pairs kept */
+    NetrtScheduleKind schedule;
+    int step_size;              /* step schedule: epochs per decay */
+    double gamma;               /* step schedule: decay factor */
+    double power;               /* invscaling exponent */
+    double lr_min;              /* cosine floor */
+    double clip_norm;           /* > 0: rescale each gradient to at most this L2 norm */
+} NetrtOptimConfig;
+
 /* Defaults from the spec's `train` block (command-line flags override them). */
 typedef struct {
-    const char *optimizer;      /* "sgd" */
-    double lr, momentum;
+    NetrtOptimConfig optim;
     int batch, epochs;
     unsigned long long seed;
-    const char *scale;          /* input scaling: "none" or "standard"; NULL means "none" */
+    const char *scale;          /* input scaling: "none", "standard" or "minmax"; NULL means "none" */
+    int patience;               /* early stopping: epochs without improvement; 0 off */
+    double validation;          /* fraction of the training set held out for validation; 0 none */
 } NetrtTrainDefaults;
 
 /* Generated functions. `real` below means the model's real type (float or
@@ -169,16 +208,48 @@ void netrt_weights_file_free(NetrtWeightsFile *wf);
 double netrt_get(const NetrtModel *m, const void *v, size_t i);
 void netrt_set(const NetrtModel *m, void *v, size_t i, double value);
 
-/* ---- Optimizer: mini-batch SGD with (optionally) classical momentum ---- */
+/* ---- Optimizers ---- */
+void netrt_optim_defaults(NetrtOptimConfig *c, NetrtOptimKind kind);
+/* Name <-> kind: "sgd", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "lbfgs". */
+int netrt_optim_parse(const char *name, NetrtOptimKind *kind);
+const char *netrt_optim_name(NetrtOptimKind kind);
+/* "constant", "step", "invscaling", "cosine" */
+int netrt_schedule_parse(const char *name, NetrtScheduleKind *kind);
+const char *netrt_schedule_name(NetrtScheduleKind kind);
+
+typedef struct {
+    NetrtOptimConfig cfg;
+    const NetrtModel *m;
+    long long t;                /* updates taken so far */
+    void *state[3];             /* per-parameter state in the model's real type, or NULL */
+    void *lbfgs;                /* L-BFGS history, or NULL */
+} NetrtOptimizer;
+
+int netrt_optim_init(NetrtOptimizer *o, const NetrtModel *m, const NetrtOptimConfig *c);
+void netrt_optim_free(NetrtOptimizer *o);
+/* One first-order update of params from grad, with this step's learning rate. */
+void netrt_optim_step(NetrtOptimizer *o, void *params, const void *grad, double lr);
+/* Full-batch loss and gradient at params, for L-BFGS. */
+typedef double (*NetrtLossGradEval)(void *ctx, const void *params, void *grad);
+/* One L-BFGS iteration (direction + Wolfe line search); *loss gets the new loss.
+ * Returns 0, 1 when converged (no further progress possible), -1 on failure. */
+int netrt_lbfgs_iterate(NetrtOptimizer *o, void *params, NetrtLossGradEval eval, void *ctx,
+                        double *loss);
+/* The learning rate for an update: epoch is 0-based, t counts updates from 1. */
+double netrt_schedule_lr(const NetrtOptimConfig *c, int epoch, int epochs, long long t);
+/* Rescales grad to L2 norm at most max_norm (no-op if max_norm <= 0); returns the norm before. */
+double netrt_clip_gradient(const NetrtModel *m, void *grad, double max_norm);
+/* Optimizer state as bytes, for checkpoints (the step count and every state array). */
+size_t netrt_optim_state_size(const NetrtOptimizer *o);
+void netrt_optim_state_save(const NetrtOptimizer *o, void *buf);
+int netrt_optim_state_load(NetrtOptimizer *o, const void *buf, size_t size);
+
+/* The old SGD-only interface, kept until train.c moves to netrt_optim_*. */
 typedef struct {
     double lr, momentum;
     void *velocity;             /* num_params reals; NULL when momentum == 0 */
 } NetrtSgd;
 int netrt_sgd_init(NetrtSgd *opt, const NetrtModel *m, double lr, double momentum);
-/* PyTorch's form (torch.optim.SGD, dampening 0, no nesterov), so runs can be
- * cross-checked against it to rounding: v = momentum * v + g; p -= lr * v
- * (momentum 0: p -= lr * g). Equal to `v = momentum * v - lr * g; p += v` only
- * while lr is constant. */
 void netrt_sgd_step(NetrtSgd *opt, const NetrtModel *m, void *params, const void *grad);
 void netrt_sgd_free(NetrtSgd *opt);
 

@@ -303,8 +303,8 @@ static bool display_due(Display *d, int epoch, int epochs)
 
 void netrt_train_options_default(NetrtTrainOptions *o, const NetrtModel *m)
 {
-    o->lr = m->train.lr > 0 ? m->train.lr : 0.01;
-    o->momentum = m->train.momentum >= 0 ? m->train.momentum : 0.0;
+    o->lr = m->train.optim.lr > 0 ? m->train.optim.lr : 0.01;
+    o->momentum = m->train.optim.momentum >= 0 ? m->train.optim.momentum : 0.0;
     o->batch = m->train.batch > 0 ? m->train.batch : 32;
     o->epochs = m->train.epochs > 0 ? m->train.epochs : 100;
     o->seed = m->train.seed;

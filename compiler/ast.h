@@ -28,6 +28,34 @@ struct AstValue {
     bool is_int;            /* VAL_NUMBER: spelled as an integer (no '.', 'e') */
     AstValue **args;        /* VAL_CALL */
     int nargs;
+    bool after_semicolon;   /* a call argument that followed a ';' (formula parameters) */
+};
+
+/* A formula: `z * sigmoid(z)`, `concat(x, x[0] * x[1])`. Operators keep their
+ * spelling in `op`: + - * / ^ < <= > >= == != and "neg" for unary minus. */
+typedef enum {
+    EXPR_NUMBER,    /* num, text */
+    EXPR_NAME,      /* name */
+    EXPR_CALL,      /* name(args) */
+    EXPR_UNARY,     /* op a */
+    EXPR_BINARY,    /* a op b */
+    EXPR_INDEX,     /* name[lo] */
+    EXPR_SLICE      /* name[lo:hi] */
+} AstExprKind;
+
+typedef struct AstExpr AstExpr;
+struct AstExpr {
+    AstExprKind kind;
+    Loc loc;
+    const char *op;
+    const char *name;
+    Loc name_loc;
+    double num;
+    const char *text;
+    AstExpr *a, *b;
+    AstExpr **args;
+    int nargs;
+    AstValue *lo, *hi;      /* EXPR_INDEX, EXPR_SLICE: the numbers as written */
 };
 
 typedef enum {
@@ -39,7 +67,12 @@ typedef enum {
     ST_LOSS,        /* loss KIND [options...] */
     ST_REGULARIZE,  /* regularize l1|l2 LAMBDA */
     ST_TRAIN,       /* train ... end: items */
-    ST_TRAIN_ITEM   /* one line inside train: name = the leading word */
+    ST_TRAIN_ITEM,  /* one line inside train: name = the leading word */
+    ST_ACTIVATION,  /* activation NAME(z; p = v) = EXPR   (proto, expr) */
+    ST_FEATURE,     /* feature NAME = EXPR */
+    ST_PARAM,       /* param NAME = NUMBER   (a scalar the graph is differentiated by) */
+    ST_CONST,       /* const NAME = NUMBER */
+    ST_OUTPUT       /* output NAME = EXPR    (the value a scalar graph computes) */
 } AstStmtKind;
 
 typedef struct AstStmt AstStmt;
@@ -54,6 +87,8 @@ struct AstStmt {
     int nvals;
     AstStmt **items;        /* TRAIN: its lines */
     int nitems;
+    AstValue *proto;        /* ACTIVATION, LOSS with a formula: NAME(formal args) as a call */
+    AstExpr *expr;          /* ACTIVATION, LOSS, FEATURE, OUTPUT: the formula */
 };
 
 typedef struct {
@@ -67,6 +102,9 @@ AstValue *ast_new_value(Arena *a, AstValueKind kind, Loc loc);
 AstStmt *ast_new_stmt(Arena *a, AstStmtKind kind, Loc kw_loc);
 /* The keyword that starts a statement of this kind ("dense"; "train" for items). */
 const char *ast_stmt_keyword(AstStmtKind kind);
+
+AstExpr *ast_new_expr(Arena *a, AstExprKind kind, Loc loc);
+void ast_dump_expr(FILE *out, const AstExpr *e);
 
 /* Parses one spec file. Syntax errors go to diag (all of them, with recovery at
  * the end of the line); the returned tree holds every statement that parsed. */

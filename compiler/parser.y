@@ -43,6 +43,10 @@ typedef struct {
     AstStmt **items;
     int n, cap;
 } StmtList;
+typedef struct {
+    AstExpr **items;
+    int n, cap;
+} ExprList;
 
 /* A rule's span runs from its first symbol to its last; an empty rule sits at
  * the end of whatever came before it. */
@@ -74,19 +78,27 @@ static void add_stmt(ParseCtx *cx, AstStmt *s);
 static AstStmt *stmt(ParseCtx *cx, AstStmtKind kind, Loc kw, Loc all);
 static void set_vals(AstStmt *s, ValList vals);
 static ValList push_val(ParseCtx *cx, ValList list, AstValue *v);
+static ValList push_front(ParseCtx *cx, ValList list, AstValue *v);
 static StmtList push_stmt(ParseCtx *cx, StmtList list, AstStmt *s);
 static void set_items(AstStmt *train, StmtList items);
 static AstValue *call(ParseCtx *cx, const char *word, ValList args, Loc all);
 static AstValue *signed_number(ParseCtx *cx, AstValue *v, bool negate, Loc all);
 static void unknown_statement(ParseCtx *cx, const char *word, Loc loc);
+static AstExpr *binary(ParseCtx *cx, const char *op, AstExpr *a, AstExpr *b, Loc all);
+static AstExpr *named(ParseCtx *cx, AstExprKind kind, const char *name, Loc name_loc, Loc all);
+static ExprList push_expr(ParseCtx *cx, ExprList list, AstExpr *e);
+static AstStmt *formula(ParseCtx *cx, AstStmtKind kind, Loc kw, Loc all, const char *name,
+                        Loc name_loc, AstExpr *e);
 }
 
 %union {
     const char *str;
     AstValue *val;
     AstStmt *stmt;
+    AstExpr *expr;
     ValList list;
     StmtList stmts;
+    ExprList exprs;
 }
 
 %token YYEOF 0 "end of file"
@@ -102,11 +114,31 @@ static void unknown_statement(ParseCtx *cx, const char *word, Loc loc);
 %token KW_REGULARIZE "'regularize'"
 %token KW_TRAIN "'train'"
 %token KW_END "'end'"
+%token KW_ACTIVATION "'activation'"
+%token KW_FEATURE "'feature'"
+%token KW_PARAM "'param'"
+%token KW_CONST "'const'"
+%token KW_OUTPUT "'output'"
+%token LE "'<='"
+%token GE "'>='"
+%token EQ "'=='"
+%token NE "'!='"
+
+/* Formula operators, loosest first; unary minus binds tighter than * but
+ * looser than ^, so -z^2 is -(z^2). */
+%nonassoc '<' '>' LE GE EQ NE
+%left '+' '-'
+%left '*' '/'
+%precedence NEG
+%right '^'
 
 %type <stmt> kw_stmt train_head
 %type <list> values args arglist
 %type <stmts> items
 %type <val> value plain number
+%type <expr> expr
+%type <exprs> exprs exprlist
+%type <str> reduction
 
 %initial-action { @$ = (Loc){ cx->file, 0, 0 }; }
 
@@ -173,9 +205,36 @@ kw_stmt:
         $$ = stmt(cx, ST_DROPOUT, @1, @$);
         set_vals($$, $2);
     }
-  | KW_LOSS values {
+  | KW_LOSS {
         $$ = stmt(cx, ST_LOSS, @1, @$);
-        set_vals($$, $2);
+    }
+  | KW_LOSS value values {
+        $$ = stmt(cx, ST_LOSS, @1, @$);
+        set_vals($$, push_front(cx, $3, $2));
+    }
+  | KW_LOSS IDENT '(' args ')' '=' expr reduction {
+        /* loss huber(y, t; d = 1.0) = ...: defines the loss and uses it */
+        $$ = formula(cx, ST_LOSS, @1, @$, $2, @2, $7);
+        $$->proto = call(cx, $2, $4, loc_join(@2, @5));
+        if ($8) {
+            AstValue *w = ast_new_value(cx->arena, VAL_WORD, @8);
+            w->word = $8;
+            set_vals($$, push_val(cx, (ValList){ NULL, 0, 0 }, w));
+        }
+    }
+  | KW_ACTIVATION IDENT '(' args ')' '=' expr {
+        $$ = formula(cx, ST_ACTIVATION, @1, @$, $2, @2, $7);
+        $$->proto = call(cx, $2, $4, loc_join(@2, @5));
+    }
+  | KW_FEATURE IDENT '=' expr { $$ = formula(cx, ST_FEATURE, @1, @$, $2, @2, $4); }
+  | KW_OUTPUT IDENT '=' expr { $$ = formula(cx, ST_OUTPUT, @1, @$, $2, @2, $4); }
+  | KW_PARAM IDENT '=' number {
+        $$ = formula(cx, ST_PARAM, @1, @$, $2, @2, NULL);
+        set_vals($$, push_val(cx, (ValList){ NULL, 0, 0 }, $4));
+    }
+  | KW_CONST IDENT '=' number {
+        $$ = formula(cx, ST_CONST, @1, @$, $2, @2, NULL);
+        set_vals($$, push_val(cx, (ValList){ NULL, 0, 0 }, $4));
     }
   | KW_REGULARIZE values {
         $$ = stmt(cx, ST_REGULARIZE, @1, @$);
@@ -217,9 +276,11 @@ junk:
   ;
 
 junk_token:
-    IDENT | NUMBER | '[' | ']' | '(' | ')' | ',' | '=' | '-' | '+'
+    IDENT | NUMBER | '[' | ']' | '(' | ')' | ',' | '=' | '-' | '+' | '*' | '/' | '^'
+  | '<' | '>' | LE | GE | EQ | NE | ':' | ';'
   | KW_NETWORK | KW_PRECISION | KW_INPUT | KW_DENSE | KW_DROPOUT | KW_LOSS
-  | KW_REGULARIZE | KW_TRAIN | KW_END
+  | KW_REGULARIZE | KW_TRAIN | KW_END | KW_ACTIVATION | KW_FEATURE | KW_PARAM | KW_CONST
+  | KW_OUTPUT
   ;
 
 values:
@@ -252,9 +313,71 @@ args:
   | arglist
   ;
 
+/* Call arguments; after a ';' come a formula's named parameters: f(y, t; d = 1). */
 arglist:
-    plain { $$ = push_val(cx, (ValList){ NULL, 0, 0 }, $1); }
-  | arglist ',' plain { $$ = push_val(cx, $1, $3); }
+    value { $$ = push_val(cx, (ValList){ NULL, 0, 0 }, $1); }
+  | arglist ',' value {
+        $3->after_semicolon = $1.n > 0 && $1.items[$1.n - 1]->after_semicolon;
+        $$ = push_val(cx, $1, $3);
+    }
+  | arglist ';' value { $3->after_semicolon = true; $$ = push_val(cx, $1, $3); }
+  ;
+
+/* `mean` (the default) or `sum` after a loss formula */
+reduction:
+    %empty { $$ = NULL; }
+  | IDENT
+  ;
+
+expr:
+    NUMBER {
+        $$ = ast_new_expr(cx->arena, EXPR_NUMBER, @1);
+        $$->num = $1->num;
+        $$->text = $1->text;
+    }
+  | IDENT { $$ = named(cx, EXPR_NAME, $1, @1, @$); }
+  | IDENT '(' exprs ')' {
+        $$ = named(cx, EXPR_CALL, $1, @1, @$);
+        $$->args = $3.items;
+        $$->nargs = $3.n;
+    }
+  | IDENT '[' number ']' {
+        $$ = named(cx, EXPR_INDEX, $1, @1, @$);
+        $$->lo = $3;
+    }
+  | IDENT '[' number ':' number ']' {
+        $$ = named(cx, EXPR_SLICE, $1, @1, @$);
+        $$->lo = $3;
+        $$->hi = $5;
+    }
+  | '(' expr ')' { $$ = $2; $$->loc = @$; }
+  | '-' expr %prec NEG {
+        $$ = ast_new_expr(cx->arena, EXPR_UNARY, @$);
+        $$->op = "neg";
+        $$->a = $2;
+    }
+  | '+' expr %prec NEG { $$ = $2; $$->loc = @$; }
+  | expr '+' expr { $$ = binary(cx, "+", $1, $3, @$); }
+  | expr '-' expr { $$ = binary(cx, "-", $1, $3, @$); }
+  | expr '*' expr { $$ = binary(cx, "*", $1, $3, @$); }
+  | expr '/' expr { $$ = binary(cx, "/", $1, $3, @$); }
+  | expr '^' expr { $$ = binary(cx, "^", $1, $3, @$); }
+  | expr '<' expr { $$ = binary(cx, "<", $1, $3, @$); }
+  | expr '>' expr { $$ = binary(cx, ">", $1, $3, @$); }
+  | expr LE expr { $$ = binary(cx, "<=", $1, $3, @$); }
+  | expr GE expr { $$ = binary(cx, ">=", $1, $3, @$); }
+  | expr EQ expr { $$ = binary(cx, "==", $1, $3, @$); }
+  | expr NE expr { $$ = binary(cx, "!=", $1, $3, @$); }
+  ;
+
+exprs:
+    %empty { $$ = (ExprList){ NULL, 0, 0 }; }
+  | exprlist
+  ;
+
+exprlist:
+    expr { $$ = push_expr(cx, (ExprList){ NULL, 0, 0 }, $1); }
+  | exprlist ',' expr { $$ = push_expr(cx, $1, $3); }
   ;
 
 /* A sign belongs to the number: uniform(-0.1, 0.1). */
@@ -283,6 +406,48 @@ static void set_vals(AstStmt *s, ValList vals)
 {
     s->vals = vals.items;
     s->nvals = vals.n;
+}
+
+static ValList push_front(ParseCtx *cx, ValList list, AstValue *v)
+{
+    ValList r = { NULL, 0, 0 };
+    r = push_val(cx, r, v);
+    for (int i = 0; i < list.n; i++)
+        r = push_val(cx, r, list.items[i]);
+    return r;
+}
+
+static AstExpr *binary(ParseCtx *cx, const char *op, AstExpr *a, AstExpr *b, Loc all)
+{
+    AstExpr *e = ast_new_expr(cx->arena, EXPR_BINARY, all);
+    e->op = op;
+    e->a = a;
+    e->b = b;
+    return e;
+}
+
+static AstExpr *named(ParseCtx *cx, AstExprKind kind, const char *name, Loc name_loc, Loc all)
+{
+    AstExpr *e = ast_new_expr(cx->arena, kind, all);
+    e->name = name;
+    e->name_loc = name_loc;
+    return e;
+}
+
+static ExprList push_expr(ParseCtx *cx, ExprList list, AstExpr *e)
+{
+    ARENA_PUSH(cx->arena, list.items, list.n, list.cap, e);
+    return list;
+}
+
+static AstStmt *formula(ParseCtx *cx, AstStmtKind kind, Loc kw, Loc all, const char *name,
+                        Loc name_loc, AstExpr *e)
+{
+    AstStmt *s = stmt(cx, kind, kw, all);
+    s->name = name;
+    s->name_loc = name_loc;
+    s->expr = e;
+    return s;
 }
 
 static ValList push_val(ParseCtx *cx, ValList list, AstValue *v)
@@ -323,7 +488,8 @@ static AstValue *signed_number(ParseCtx *cx, AstValue *v, bool negate, Loc all)
 }
 
 static const char *const statement_names[] = {
-    "network", "precision", "input", "dense", "dropout", "loss", "regularize", "train", NULL
+    "network", "precision", "input", "dense", "dropout", "loss", "regularize", "train",
+    "activation", "feature", "param", "const", "output", NULL
 };
 
 /* A line that starts with a word no statement begins with. */

@@ -69,8 +69,10 @@ typedef struct {
     double beta1, beta2;        /* adam, adamw */
     double rho;                 /* rmsprop's smoothing constant (torch's alpha), adadelta's rho */
     double eps;
-    double weight_decay;        /* adamw: decoupled decay; others: 0 */
+    double weight_decay;        /* weights only: adamw decoupled, others L2 added to the gradient */
     int history;                /* lbfgs: correction pairs kept */
+    double tol_grad;            /* lbfgs: converged when max |gradient| <= tol_grad */
+    double tol_change;          /* lbfgs: converged when a step or loss change is below this */
     NetrtScheduleKind schedule;
     int step_size;              /* step schedule: epochs per decay */
     double gamma;               /* step schedule: decay factor */
@@ -222,7 +224,7 @@ typedef struct {
     const NetrtModel *m;
     long long t;                /* updates taken so far */
     void *state[3];             /* per-parameter state in the model's real type, or NULL */
-    void *lbfgs;                /* L-BFGS history, or NULL */
+    void *lbfgs;                /* L-BFGS history (lbfgs.c), or NULL */
 } NetrtOptimizer;
 
 int netrt_optim_init(NetrtOptimizer *o, const NetrtModel *m, const NetrtOptimConfig *c);

@@ -4,7 +4,14 @@
  * same node: common-subexpression elimination is structural. Constructors
  * simplify as they build (constant folding, x + 0, x * 1, x * 0, --x, x - x, ...),
  * expr_diff derives the symbolic derivative with the same constructors, and
- * expr_emit writes C with one temporary per shared subexpression. */
+ * expr_emit writes C with one temporary per shared subexpression.
+ *
+ * Simplifications assume formulas of finite values (no NaN or infinity flows in):
+ * x * 0 = 0, 0 / x = 0, x - x = 0, x / x = 1, x < x = 0, x <= x = 1. Everything
+ * else is exact in IEEE double, or reassociates constants only (2 * (3 * x) =
+ * 6 * x, 1 + (2 + x) = 3 + x). Constants fold in double through the C library,
+ * and only when the result is finite (exp(1000) stays a node). -0.0 is stored as
+ * 0.0. Commutative operands are ordered constant first, then by id. */
 #ifndef NETC_EXPR_H
 #define NETC_EXPR_H
 
@@ -28,15 +35,15 @@ typedef enum {
 } ExprOp;
 
 typedef struct Expr Expr;
+typedef struct ExprPool ExprPool;
 struct Expr {
     ExprOp op;
     int id;             /* creation order in the pool: stable, so output is deterministic */
     double value;       /* EX_CONST */
     int var;            /* EX_VAR */
     const Expr *a, *b, *c;
+    ExprPool *pool;     /* owner: expr_emit, expr_count and expr_uses_var take scratch here */
 };
-
-typedef struct ExprPool ExprPool;
 
 ExprPool *expr_pool_new(Arena *arena);
 
@@ -45,17 +52,24 @@ const Expr *expr_var(ExprPool *p, int var);
 /* Unary ops (EX_NEG, EX_EXP ... EX_SIGN). */
 const Expr *expr_unary(ExprPool *p, ExprOp op, const Expr *a);
 /* Binary ops (EX_ADD ... EX_POW, EX_MIN, EX_MAX, comparisons). EX_POW requires a
- * constant exponent (the caller reports the error; this asserts). */
+ * constant exponent (the caller reports the error; this asserts).
+ * Division by a constant zero (after folding: x / (1 - 1) too) returns NULL: the
+ * caller reports it at the `/`. Every constructor returns NULL when given a NULL
+ * operand, so a whole formula can be built first and checked once at the end. */
 const Expr *expr_binary(ExprPool *p, ExprOp op, const Expr *a, const Expr *b);
 const Expr *expr_where(ExprPool *p, const Expr *c, const Expr *a, const Expr *b);
 
 /* d e / d var, simplified. Where the derivative does not exist the documented
  * subgradient is used: abs'(0) = 0, sign' = 0, comparisons' = 0, where(c, a, b)'
  * = where(c, a', b') (the boundary takes the branch c selects), min/max take
- * the derivative of the argument they select (the first on ties), sqrt'(0) and
- * log'(0) follow the formula (infinite). */
+ * the derivative of the argument they select; on a tie, the one first in the
+ * canonical order: a constant if there is one (so max(z, 0)' = 0 at z = 0, as
+ * relu's), else the older node. sqrt'(0) and log'(0) follow the formula
+ * (infinite). Derivatives are memoized per node within one call, so the result
+ * of a DAG is a DAG. */
 const Expr *expr_diff(ExprPool *p, const Expr *e, int var);
-/* e with variable var replaced by `with`. */
+/* e with variable var replaced by `with`, simplified; NULL if that creates a
+ * division by a constant zero. */
 const Expr *expr_subst(ExprPool *p, const Expr *e, int var, const Expr *with);
 
 bool expr_is_const(const Expr *e, double *value);
@@ -73,16 +87,25 @@ int expr_count(const Expr *const *roots, int nroots);
  * the C type name for temporaries. Each statement line is written to out with
  * `indent` spaces in front and a newline after. Never emits an unused
  * temporary; the output compiles warning-free under -Wall -Wextra -Wconversion
- * -Wdouble-promotion for float and double. */
+ * -Wdouble-promotion for float and double, needing only <math.h> (sigmoid and
+ * softplus are written inline in overflow-free forms). var_names must be C
+ * primary expressions (`z`, `z[k]`); temporaries are numbered from 1 per call, so
+ * two calls in one C scope need different prefixes. An inline expression longer
+ * than about 64 characters has its longest part moved into a temporary too, to
+ * keep lines short. */
 void expr_emit(FILE *out, int indent, const Expr *const *roots, int nroots,
                const char *const *var_names, bool dbl, const char *real,
                const char *tmp_prefix, const char **out_exprs);
+
+/* The spelling of an op in formulas: "+", "exp", "where", ... */
+const char *expr_op_name(ExprOp op);
 
 /* A readable, fully parenthesized form for tests and diagnostics: "(z * sigmoid(z))". */
 void expr_print(FILE *out, const Expr *e, const char *const *var_names);
 
 /* Evaluates e with variables bound to vars[] (double precision), for tests and
- * constant folding. */
+ * constant folding; where() evaluates only the branch it selects. Walks the tree,
+ * not the DAG: meant for small formulas. */
 double expr_eval(const Expr *e, const double *vars);
 
 #endif

@@ -48,19 +48,52 @@ static IrInstr *emit_bwd(Ad *ad, IrOp op, IrValue *target, const char *suffix)
     ins->fused = ad->fwd->fused;
     ins->reg = ad->fwd->reg;
     ins->lambda = ad->fwd->lambda;
+    ins->formula = ad->fwd->formula;
+    ins->sum = ad->fwd->sum;
+    ins->name = ad->fwd->name;
+    ins->lo = ad->fwd->lo;
     ins->label = arena_printf(ad->a, "%s_%s", ad->fwd->label, suffix);
     return ins;
 }
 
-static void add_inputs(IrInstr *ins, IrValue *a, IrValue *b, IrValue *c)
+static void add_inputs(Ad *ad, IrInstr *ins, IrValue *a, IrValue *b, IrValue *c)
 {
     if (!ins)
         return;
-    ir_add_input(ins, a);
+    ir_add_input(ad->a, ins, a);
     if (b)
-        ir_add_input(ins, b);
+        ir_add_input(ad->a, ins, b);
     if (c)
-        ir_add_input(ins, c);
+        ir_add_input(ad->a, ins, c);
+}
+
+/* A formula's inputs each get dy times the formula's partial derivative. */
+static void differentiate_expr(Ad *ad, const IrInstr *f)
+{
+    for (int i = 0; i < f->nin; i++) {
+        IrInstr *ins = emit_bwd(ad, IR_EXPR_BWD, f->in[i], arena_printf(ad->a, "d%d", i));
+        if (!ins)
+            continue;
+        ins->var = i;
+        ins->deriv = expr_diff(ad->g->exprs, f->formula, i);
+        ir_add_input(ad->a, ins, f->out->grad);
+        for (int j = 0; j < f->nin; j++)
+            ir_add_input(ad->a, ins, f->in[j]);
+    }
+}
+
+/* Each part of a concat gets its slice of dy. */
+static void differentiate_concat(Ad *ad, const IrInstr *f)
+{
+    int offset = 0;
+    for (int i = 0; i < f->nin; i++) {
+        IrInstr *ins = emit_bwd(ad, IR_CONCAT_BWD, f->in[i], arena_printf(ad->a, "d%d", i));
+        if (ins) {
+            ins->lo = offset;
+            ir_add_input(ad->a, ins, f->out->grad);
+        }
+        offset += f->in[i]->size;
+    }
 }
 
 static void differentiate(Ad *ad, const IrInstr *f)
@@ -68,28 +101,41 @@ static void differentiate(Ad *ad, const IrInstr *f)
     IrValue *x = f->in[0], *y = f->out, *dy = y->grad;
     switch (f->op) {
     case IR_LINEAR:     /* y = x W^T + b:  dx = dy W,  dW = dy^T x,  db = sum_n dy */
-        add_inputs(emit_bwd(ad, IR_LINEAR_DX, x, "dx"), dy, f->in[1], NULL);
-        add_inputs(emit_bwd(ad, IR_LINEAR_DW, f->in[1], "dw"), dy, x, NULL);
+        add_inputs(ad, emit_bwd(ad, IR_LINEAR_DX, x, "dx"), dy, f->in[1], NULL);
+        add_inputs(ad, emit_bwd(ad, IR_LINEAR_DW, f->in[1], "dw"), dy, x, NULL);
         if (f->nin > 2)
-            add_inputs(emit_bwd(ad, IR_LINEAR_DB, f->in[2], "db"), dy, NULL, NULL);
+            add_inputs(ad, emit_bwd(ad, IR_LINEAR_DB, f->in[2], "db"), dy, NULL, NULL);
         break;
     case IR_ACT:        /* dx = dy * f'(x), from x or the saved y */
-        add_inputs(emit_bwd(ad, IR_ACT_BWD, x, "bwd"), dy, x, y);
+        add_inputs(ad, emit_bwd(ad, IR_ACT_BWD, x, "bwd"), dy, x, y);
         break;
     case IR_MAXOUT:     /* the winning piece takes dy */
-        add_inputs(emit_bwd(ad, IR_MAXOUT_BWD, x, "bwd"), dy, x, NULL);
+        add_inputs(ad, emit_bwd(ad, IR_MAXOUT_BWD, x, "bwd"), dy, x, NULL);
         break;
     case IR_SOFTMAX:    /* dx = y * (dy - <dy, y>) */
-        add_inputs(emit_bwd(ad, IR_SOFTMAX_BWD, x, "bwd"), dy, y, NULL);
+        add_inputs(ad, emit_bwd(ad, IR_SOFTMAX_BWD, x, "bwd"), dy, y, NULL);
         break;
     case IR_DROPOUT:    /* the same mask as forward */
-        add_inputs(emit_bwd(ad, IR_DROPOUT_BWD, x, "bwd"), dy, NULL, NULL);
+        add_inputs(ad, emit_bwd(ad, IR_DROPOUT_BWD, x, "bwd"), dy, NULL, NULL);
         break;
-    case IR_LOSS:       /* the loss is a term of the total: its own gradient is 1 */
-        add_inputs(emit_bwd(ad, IR_LOSS_BWD, x, "bwd"), x, f->in[1], NULL);
+    case IR_LOSS: {     /* the loss is a term of the total: its own gradient is 1 */
+        IrInstr *ins = emit_bwd(ad, IR_LOSS_BWD, x, "bwd");
+        add_inputs(ad, ins, x, f->in[1], NULL);
+        if (ins && f->formula)
+            ins->deriv = expr_diff(ad->g->exprs, f->formula, 0);
+        break;
+    }
+    case IR_EXPR:
+        differentiate_expr(ad, f);
+        break;
+    case IR_CONCAT:
+        differentiate_concat(ad, f);
+        break;
+    case IR_SLICE:      /* dy lands in the sliced range; the rest gets 0 */
+        add_inputs(ad, emit_bwd(ad, IR_SLICE_BWD, x, "bwd"), dy, NULL, NULL);
         break;
     case IR_REG:
-        add_inputs(emit_bwd(ad, IR_REG_BWD, x, "bwd"), x, NULL, NULL);
+        add_inputs(ad, emit_bwd(ad, IR_REG_BWD, x, "bwd"), x, NULL, NULL);
         break;
     default:
         internal_error("no derivative rule for '%s'", ir_op_name(f->op));

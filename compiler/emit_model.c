@@ -271,6 +271,8 @@ static char *emit_header(Emitter *e)
 
 static const char *target_kind(const IrGraph *g)
 {
+    if (g->spec->loss_formula)
+        return "NETRT_TARGET_REAL";
     switch (g->spec->loss) {
     case LOSS_CROSS_ENTROPY: return "NETRT_TARGET_ONEHOT";
     case LOSS_BCE: return "NETRT_TARGET_BINARY";
@@ -318,8 +320,9 @@ static char *emit_descriptor(Emitter *e)
                g->num_params, g->input->size, g->output->size);
     buf_printf(&d, "    .work_per_sample = %zu,\n", g->work_total);
     buf_printf(&d, "    .num_param_tensors = %d,\n    .params = param_info,\n", g->nparams);
-    buf_printf(&d, "    .loss = \"%s\",\n    .target = %s,\n", loss_names[s->loss], target_kind(g));
-    buf_printf(&d, "    .classification = %d,\n", s->loss == LOSS_MSE || s->loss == LOSS_MAE ? 0 : 1);
+    buf_printf(&d, "    .loss = \"%s\",\n    .target = %s,\n", spec_loss_name(s), target_kind(g));
+    bool regression = s->loss_formula || s->loss == LOSS_MSE || s->loss == LOSS_MAE;
+    buf_printf(&d, "    .classification = %d,\n", regression ? 0 : 1);
     buf_printf(&d, "    .has_dropout = %d,\n", g->has_dropout ? 1 : 0);
     buf_printf(&d, "    .layout_hash = 0x%016llxULL,\n", ir_layout_hash(g));
     buf_printf(&d, "    .train = {\n");

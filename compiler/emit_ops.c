@@ -6,6 +6,8 @@
  * larger ones get constant-bound loops the C compiler can vectorize. */
 #include "emit.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* One kernel parameter: its C name and the IR value it carries. */
@@ -16,7 +18,7 @@ typedef struct {
 } Arg;
 
 typedef struct {
-    Arg a[4];
+    Arg a[36];
     int n;
     bool batched;       /* takes `int batch` */
     bool dropout;       /* takes the dropout seed (and `train` when forward) */
@@ -36,6 +38,19 @@ static void act_bwd_reads(ActKind act, bool *z, bool *y)
 {
     *z = act == ACT_RELU || act == ACT_LEAKY_RELU || act == ACT_ELU || act == ACT_SOFTPLUS;
     *y = act == ACT_SIGMOID || act == ACT_TANH || act == ACT_ELU;
+}
+
+/* "x0", "x1", ...: a formula's inputs. */
+static const char *input_name(int i)
+{
+    static const char *const names[] = {
+        "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12",
+        "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24",
+        "x25", "x26", "x27", "x28", "x29", "x30", "x31", "x32", "x33"
+    };
+    if (i < 0 || i >= (int)(sizeof names / sizeof names[0]))
+        internal_error("formula input %d out of range", i);
+    return names[i];
 }
 
 static Sig signature(const IrInstr *ins)
@@ -101,6 +116,25 @@ static Sig signature(const IrInstr *ins)
     case IR_REG_BWD:
         arg(&s, "dw", o, true), arg(&s, "w", in[0], false);
         s.batched = false;
+        break;
+    case IR_EXPR:
+    case IR_CONCAT:
+        arg(&s, "y", o, true);
+        for (int i = 0; i < ins->nin; i++)
+            arg(&s, input_name(i), in[i], false);
+        break;
+    case IR_SLICE:
+        arg(&s, "y", o, true), arg(&s, "x", in[0], false);
+        break;
+    case IR_EXPR_BWD:   /* only the inputs the derivative reads */
+        arg(&s, "dx", o, true), arg(&s, "dy", in[0], false);
+        for (int i = 1; i < ins->nin; i++)
+            if (expr_uses_var(ins->deriv, i - 1))
+                arg(&s, input_name(i - 1), in[i], false);
+        break;
+    case IR_CONCAT_BWD:
+    case IR_SLICE_BWD:
+        arg(&s, "dx", o, true), arg(&s, "dy", in[0], false);
         break;
     }
     return s;
@@ -529,9 +563,61 @@ static void dropout_bwd(Emitter *e, const IrInstr *ins)
 
 /* ---- losses: the mean over the batch (and outputs), accumulated in double ---- */
 
+/* Writes C for formula roots inside the current function body; returns each
+ * root as a C expression. vars[i] is the C text for formula variable i. */
+static const char **emit_formula(Emitter *e, const Expr *const *roots, int n,
+                                 const char *const *vars)
+{
+    const char **out = arena_alloc(e->a, sizeof(char *) * (size_t)n);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        internal_error("open_memstream failed");
+    expr_emit(f, 4 * e->indent, roots, n, vars, e->dbl, e->R, "t", out);
+    fclose(f);
+    buf_printf(e->cur, "%s", text);
+    free(text);
+    return out;
+}
+
+/* A user-defined loss: f(y, t) per output, reduced by mean (or sum). */
+static void custom_loss_fwd(Emitter *e, const IrInstr *ins)
+{
+    int K = ins->in[0]->size;
+    const char *vars[2] = { "y[k]", "t[k]" };
+    emit_line(e, "double s = 0.0;");
+    emit_open(e, "for (int k = 0; k < batch * %d; k++)", K);
+    const char **v = emit_formula(e, &ins->formula, 1, vars);
+    emit_line(e, "s += (double)(%s);", v[0]);
+    emit_close(e);
+    if (ins->sum)
+        emit_line(e, "return s;");
+    else
+        emit_line(e, "return s / ((double)batch * %d);", K);
+}
+
+static void custom_loss_bwd(Emitter *e, const IrInstr *ins)
+{
+    int K = ins->in[0]->size;
+    const char *vars[2] = { "y[k]", "t[k]" };
+    if (ins->sum)
+        emit_line(e, "(void)batch;");
+    else
+        emit_line(e, "const %s inv = %s / (%s)(batch * %d);", e->R, emit_real(e, 1), e->R, K);
+    emit_open(e, "for (int k = 0; k < batch * %d; k++)", K);
+    const char **v = emit_formula(e, &ins->deriv, 1, vars);
+    emit_line(e, "dy[k] %s (%s)%s;", assign(ins), v[0], ins->sum ? "" : " * inv");
+    emit_close(e);
+}
+
 static void loss_fwd(Emitter *e, const IrInstr *ins)
 {
     int K = ins->in[0]->size;
+    if (ins->formula) {
+        custom_loss_fwd(e, ins);
+        return;
+    }
     emit_line(e, "double s = 0.0;");
     switch (ins->loss) {
     case LOSS_MSE:      /* 1/2 mean (y - t)^2 */
@@ -578,6 +664,10 @@ static void loss_fwd(Emitter *e, const IrInstr *ins)
 static void loss_bwd(Emitter *e, const IrInstr *ins)
 {
     int K = ins->in[0]->size;
+    if (ins->formula) {
+        custom_loss_bwd(e, ins);
+        return;
+    }
     const char *op = assign(ins), *zero = emit_real(e, 0);
     bool per_sample = ins->loss == LOSS_CROSS_ENTROPY;
     emit_line(e, "const %s inv = %s / (%s)(batch%s);", e->R, emit_real(e, 1), e->R,
@@ -647,11 +737,108 @@ static void reg_bwd(Emitter *e, const IrInstr *ins)
     emit_close(e);
 }
 
+/* ---- formulas: y = f(x0, x1, ...) elementwise; size-1 inputs broadcast ---- */
+
+/* The C text of each formula input at element k of sample n. */
+static const char **formula_vars(Emitter *e, const IrInstr *ins, int first, int size)
+{
+    int nvars = ins->nin - first;
+    const char **vars = arena_alloc(e->a, sizeof(char *) * (size_t)(nvars + 1));
+    for (int i = 0; i < nvars; i++)
+        vars[i] = arena_printf(e->a, ins->in[first + i]->size == size && size > 1 ? "%s[k]" : "%s[n]",
+                               input_name(i));
+    return vars;
+}
+
+static void expr_fwd(Emitter *e, const IrInstr *ins)
+{
+    int size = ins->out->size;
+    const char **vars = formula_vars(e, ins, 0, size);
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_open(e, "for (int i = 0; i < %d; i++)", size);
+    emit_line(e, "const size_t k = (size_t)n * %d + (size_t)i;", size);
+    if (size == 1)
+        emit_line(e, "(void)k;");
+    const char **v = emit_formula(e, &ins->formula, 1, vars);
+    emit_line(e, "y[k] = %s;", v[0]);
+    emit_close(e);
+    emit_close(e);
+}
+
+/* dx = dy * df/dx; an input broadcast over the outputs sums its share. */
+static void expr_bwd(Emitter *e, const IrInstr *ins)
+{
+    int size = ins->fwd->out->size;
+    bool broadcast = ins->out->size == 1 && size > 1;
+    const char **vars = formula_vars(e, ins, 1, size);
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    if (broadcast)
+        emit_line(e, "%s acc = %s;", e->R, emit_real(e, 0));
+    emit_open(e, "for (int i = 0; i < %d; i++)", size);
+    emit_line(e, "const size_t k = (size_t)n * %d + (size_t)i;", size);
+    const char **v = emit_formula(e, &ins->deriv, 1, vars);
+    if (broadcast)
+        emit_line(e, "acc += dy[k] * (%s);", v[0]);
+    else
+        emit_line(e, "dx[k] %s dy[k] * (%s);", assign(ins), v[0]);
+    emit_close(e);
+    if (broadcast)
+        emit_line(e, "dx[n] %s acc;", assign(ins));
+    emit_close(e);
+}
+
+/* ---- concat and slices ---- */
+
+static void concat_fwd(Emitter *e, const IrInstr *ins)
+{
+    int size = ins->out->size, off = 0;
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "%s *yn = y + (size_t)n * %d;", e->R, size);
+    for (int i = 0; i < ins->nin; i++) {
+        int k = ins->in[i]->size;
+        emit_line(e, "for (int j = 0; j < %d; j++) yn[%d + j] = %s[(size_t)n * %d + (size_t)j];",
+                  k, off, input_name(i), k);
+        off += k;
+    }
+    emit_close(e);
+}
+
+static void concat_bwd(Emitter *e, const IrInstr *ins)
+{
+    int size = ins->out->size, whole = ins->fwd->out->size;
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "for (int j = 0; j < %d; j++) dx[(size_t)n * %d + (size_t)j] %s "
+                 "dy[(size_t)n * %d + %d + (size_t)j];", size, size, assign(ins), whole, ins->lo);
+    emit_close(e);
+}
+
+static void slice_fwd(Emitter *e, const IrInstr *ins)
+{
+    int size = ins->out->size, from = ins->in[0]->size;
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "for (int j = 0; j < %d; j++) y[(size_t)n * %d + (size_t)j] = "
+                 "x[(size_t)n * %d + %d + (size_t)j];", size, size, from, ins->lo);
+    emit_close(e);
+}
+
+static void slice_bwd(Emitter *e, const IrInstr *ins)
+{
+    int size = ins->fwd->out->size, from = ins->out->size;
+    if (!ins->accumulate)
+        emit_line(e, "for (int k = 0; k < batch * %d; k++) dx[k] = %s;", from, emit_real(e, 0));
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "for (int j = 0; j < %d; j++) dx[(size_t)n * %d + %d + (size_t)j] += "
+                 "dy[(size_t)n * %d + (size_t)j];", size, from, ins->lo, size);
+    emit_close(e);
+}
+
 /* The spec name an instruction belongs to: the layer (or input) of its statement. */
 static const char *owner(const IrInstr *f)
 {
     if (f->src && f->src->name)
         return f->src->name;
+    if (!f->src)
+        return f->out->name;
     return f->op == IR_DROPOUT ? f->in[0]->name : f->out->name;
 }
 
@@ -685,10 +872,29 @@ static const char *describe(Emitter *e, const IrInstr *ins)
     case IR_DROPOUT_BWD:
         return arena_printf(a, "%s: dropout backward with the forward mask (%s)", who, where);
     case IR_LOSS:
-        return arena_printf(a, "loss %s%s, mean over the batch (%s)", loss_names[f->loss],
-                            f->fused ? " from the output logit" : "", where);
+        return arena_printf(a, "loss %s%s, %s over the batch (%s)",
+                            f->name ? f->name : loss_names[f->loss],
+                            f->fused ? " from the output logit" : "", f->sum ? "sum" : "mean",
+                            where);
     case IR_LOSS_BWD:
-        return arena_printf(a, "loss %s backward (%s)", loss_names[f->loss], where);
+        return arena_printf(a, "loss %s backward (%s)", f->name ? f->name : loss_names[f->loss],
+                            where);
+    case IR_EXPR:
+        return arena_printf(a, "%s: %s, elementwise over %d values (%s)", who,
+                            f->name ? f->name : "formula", f->out->size, where);
+    case IR_EXPR_BWD:
+        return arena_printf(a, "%s backward (%s)  d(input %d) %s dy * df/d(input %d)", who, where,
+                            ins->var, op, ins->var);
+    case IR_CONCAT:
+        return arena_printf(a, "%s: concat of %d values into %d (%s)", who, f->nin, f->out->size,
+                            where);
+    case IR_CONCAT_BWD:
+        return arena_printf(a, "%s backward (%s)  part %s dy[%d:]", who, where, op, ins->lo);
+    case IR_SLICE:
+        return arena_printf(a, "%s: slice [%d:%d] of %s (%s)", who, f->lo, f->lo + f->out->size,
+                            f->in[0]->name, where);
+    case IR_SLICE_BWD:
+        return arena_printf(a, "%s backward (%s)  dx[%d:] += dy", who, where, ins->lo);
     case IR_REG:
     case IR_REG_BWD:
         return arena_printf(a, "%s %s on %s, lambda %g (%s)", f->reg == REG_L1 ? "l1" : "l2",
@@ -721,6 +927,12 @@ void emit_kernel(Emitter *e, const IrInstr *ins)
     case IR_LOSS_BWD: loss_bwd(e, ins); break;
     case IR_REG: reg_fwd(e, ins); break;
     case IR_REG_BWD: reg_bwd(e, ins); break;
+    case IR_EXPR: expr_fwd(e, ins); break;
+    case IR_EXPR_BWD: expr_bwd(e, ins); break;
+    case IR_CONCAT: concat_fwd(e, ins); break;
+    case IR_CONCAT_BWD: concat_bwd(e, ins); break;
+    case IR_SLICE: slice_fwd(e, ins); break;
+    case IR_SLICE_BWD: slice_bwd(e, ins); break;
     }
     emit_close(e);
     emit_blank(e);

@@ -3,6 +3,7 @@
 #include "netc.h"
 #include "netrt.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void json_string(FILE *out, const char *s)
@@ -39,11 +40,19 @@ static void json_layers(FILE *out, const NetSpec *s)
         fprintf(out, "    {\"name\": ");
         json_string(out, l->name);
         fprintf(out, ", \"kind\": \"dense\", \"units\": %d, \"activation\": \"%s\"", l->units,
-                act_names[l->act]);
+                spec_act_name(l));
+        fprintf(out, ", \"from\": ");
+        json_string(out, s->nodes[l->src].name);
         if (l->act == ACT_LEAKY_RELU || l->act == ACT_ELU)
             fprintf(out, ", \"alpha\": %.17g", l->alpha);
         if (l->act == ACT_MAXOUT)
             fprintf(out, ", \"pieces\": %d", l->pieces);
+        if (l->formula) {
+            fprintf(out, ", \"args\": [");
+            for (int k = 0; k < l->formula->nparams; k++)
+                fprintf(out, "%s%.17g", k ? ", " : "", l->formula_args[k]);
+            fputc(']', out);
+        }
         fprintf(out, ", \"bias\": %s, \"init\": \"%s\", \"dropout\": %.17g}%s\n",
                 l->bias ? "true" : "false", init_word(l->init), l->dropout,
                 i + 1 < s->nlayers ? "," : "");
@@ -66,6 +75,116 @@ static void json_params(FILE *out, const IrGraph *g)
     fprintf(out, "  ],\n");
 }
 
+/* A formula as a Python expression over torch tensors, for cross-checks: the
+ * functions it calls (concat, sl, lt, where, ...) are defined by the reader. */
+static void python_expr(FILE *out, const AstExpr *e)
+{
+    static const struct { const char *op, *fn; } cmp[] = {
+        {"<", "lt"}, {"<=", "le"}, {">", "gt"}, {">=", "ge"}, {"==", "eq"}, {"!=", "ne"},
+    };
+    switch (e->kind) {
+    case EXPR_NUMBER: fprintf(out, "%.17g", e->num); return;
+    case EXPR_NAME: fputs(e->name, out); return;
+    case EXPR_INDEX:
+        fprintf(out, "sl(%s, %d, %d)", e->name, (int)e->lo->num, (int)e->lo->num + 1);
+        return;
+    case EXPR_SLICE:
+        fprintf(out, "sl(%s, %d, %d)", e->name, (int)e->lo->num, (int)e->hi->num);
+        return;
+    case EXPR_UNARY:
+        fputs("(-", out);
+        python_expr(out, e->a);
+        fputc(')', out);
+        return;
+    case EXPR_CALL:
+        fprintf(out, "%s(", e->name);
+        for (int i = 0; i < e->nargs; i++) {
+            if (i)
+                fputs(", ", out);
+            python_expr(out, e->args[i]);
+        }
+        fputc(')', out);
+        return;
+    case EXPR_BINARY:
+        for (size_t i = 0; i < sizeof cmp / sizeof cmp[0]; i++) {
+            if (strcmp(e->op, cmp[i].op) == 0) {
+                fprintf(out, "%s(", cmp[i].fn);
+                python_expr(out, e->a);
+                fputs(", ", out);
+                python_expr(out, e->b);
+                fputc(')', out);
+                return;
+            }
+        }
+        fputc('(', out);
+        python_expr(out, e->a);
+        fprintf(out, " %s ", strcmp(e->op, "^") == 0 ? "**" : e->op);
+        python_expr(out, e->b);
+        fputc(')', out);
+        return;
+    }
+}
+
+static void json_python(FILE *out, const AstExpr *e)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m)
+        return;
+    python_expr(m, e);
+    fclose(m);
+    json_string(out, text);
+    free(text);
+}
+
+/* The graph: nodes in spec order, formulas and constants, for other tools. */
+static void json_graph(FILE *out, const NetSpec *s)
+{
+    fprintf(out, "  \"nodes\": [\n");
+    for (int i = 0; i < s->nnodes; i++) {
+        const NodeSpec *n = &s->nodes[i];
+        static const char *const kinds[] = { "input", "dense", "feature" };
+        fprintf(out, "    {\"name\": ");
+        json_string(out, n->name);
+        fprintf(out, ", \"kind\": \"%s\", \"size\": %d", kinds[n->kind], n->size);
+        if (n->kind == NODE_FEATURE) {
+            fprintf(out, ", \"python\": ");
+            json_python(out, n->expr);
+        }
+        fprintf(out, "}%s\n", i + 1 < s->nnodes ? "," : "");
+    }
+    fprintf(out, "  ],\n  \"formulas\": [\n");
+    for (int i = 0; i < s->nformulas; i++) {
+        const FormulaDef *f = s->formulas[i];
+        fprintf(out, "    {\"name\": ");
+        json_string(out, f->name);
+        fprintf(out, ", \"vars\": [");
+        for (int k = 0; k < f->nvars; k++) {
+            fputs(k ? ", " : "", out);
+            json_string(out, f->vars[k]);
+        }
+        fprintf(out, "], \"params\": {");
+        for (int k = 0; k < f->nparams; k++) {
+            fputs(k ? ", " : "", out);
+            json_string(out, f->param_names[k]);
+            fprintf(out, ": %.17g", f->param_defaults[k]);
+        }
+        fprintf(out, "}, \"sum\": %s, \"python\": ", f->sum ? "true" : "false");
+        json_python(out, f->body);
+        fprintf(out, "}%s\n", i + 1 < s->nformulas ? "," : "");
+    }
+    fprintf(out, "  ],\n  \"consts\": {");
+    for (int i = 0, k = 0; i < s->nscalars; i++) {
+        if (s->scalars[i].is_param)
+            continue;
+        fputs(k++ ? ", " : "", out);
+        json_string(out, s->scalars[i].name);
+        fprintf(out, ": %.17g", s->scalars[i].value);
+    }
+    fprintf(out, "},\n");
+}
+
 void inspect_json(FILE *out, const Compilation *c)
 {
     const NetSpec *s = c->spec;
@@ -79,7 +198,8 @@ void inspect_json(FILE *out, const Compilation *c)
     json_string(out, s->input_name);
     fprintf(out, ", \"size\": %d, \"dropout\": %.17g},\n", s->input_size, s->input_dropout);
     json_layers(out, s);
-    fprintf(out, "  \"loss\": \"%s\",\n  \"regularizers\": [", loss_names[s->loss]);
+    json_graph(out, s);
+    fprintf(out, "  \"loss\": \"%s\",\n  \"regularizers\": [", spec_loss_name(s));
     for (int i = 0; i < s->nregs; i++)
         fprintf(out, "%s{\"kind\": \"%s\", \"lambda\": %.17g}", i ? ", " : "",
                 s->regs[i].kind == REG_L1 ? "l1" : "l2", s->regs[i].lambda);

@@ -39,11 +39,9 @@ IrInstr *ir_add_bwd(Arena *a, IrGraph *g, IrOp op, IrValue *out, const AstStmt *
     return ins;
 }
 
-void ir_add_input(IrInstr *ins, IrValue *v)
+void ir_add_input(Arena *a, IrInstr *ins, IrValue *v)
 {
-    if (ins->nin >= 3)
-        internal_error("instruction '%s' has too many inputs", ir_op_name(ins->op));
-    ins->in[ins->nin++] = v;
+    ARENA_PUSH(a, ins->in, ins->nin, ins->cap_in, v);
 }
 
 const char *ir_op_name(IrOp op)
@@ -65,6 +63,12 @@ const char *ir_op_name(IrOp op)
     case IR_DROPOUT_BWD: return "dropout_bwd";
     case IR_LOSS_BWD: return "loss_bwd";
     case IR_REG_BWD: return "reg_bwd";
+    case IR_EXPR: return "expr";
+    case IR_CONCAT: return "concat";
+    case IR_SLICE: return "slice";
+    case IR_EXPR_BWD: return "expr_bwd";
+    case IR_CONCAT_BWD: return "concat_bwd";
+    case IR_SLICE_BWD: return "slice_bwd";
     }
     return "?";
 }
@@ -98,15 +102,30 @@ static void dump_value(FILE *out, const IrValue *v)
 static void dump_instr(FILE *out, const IrInstr *ins)
 {
     fprintf(out, "  %%%d %s= %s", ins->out->id, ins->accumulate ? "+" : "", ir_op_name(ins->op));
-    if (ins->op == IR_ACT || ins->op == IR_ACT_BWD)
+    if ((ins->op == IR_ACT || ins->op == IR_ACT_BWD) && ins->act < ACT_COUNT)
         fprintf(out, ".%s", act_names[ins->act]);
     if (ins->op == IR_LOSS || ins->op == IR_LOSS_BWD)
-        fprintf(out, ".%s%s", loss_names[ins->loss], ins->fused ? ".fused" : "");
+        fprintf(out, ".%s%s", ins->name ? ins->name : loss_names[ins->loss],
+                ins->fused ? ".fused" : "");
+    if (ins->op == IR_EXPR_BWD)
+        fprintf(out, ".d%d", ins->var);
+    if (ins->op == IR_SLICE || ins->op == IR_SLICE_BWD || ins->op == IR_CONCAT_BWD)
+        fprintf(out, "[%d]", ins->lo);
     if (ins->op == IR_REG || ins->op == IR_REG_BWD)
         fprintf(out, ".%s", ins->reg == REG_L1 ? "l1" : "l2");
     for (int i = 0; i < ins->nin; i++)
         fprintf(out, "%s%%%d", i ? ", " : " ", ins->in[i]->id);
-    fprintf(out, "    ; %s\n", ins->label);
+    fprintf(out, "    ; %s", ins->label);
+    if (ins->formula) {
+        fputs("  ", out);
+        static const char *const vars[] = { "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7",
+                                            "v8", "v9", "v10", "v11", "v12", "v13", "v14",
+                                            "v15", "v16", "v17", "v18", "v19", "v20", "v21",
+                                            "v22", "v23", "v24", "v25", "v26", "v27", "v28",
+                                            "v29", "v30", "v31" };
+        expr_print(out, ins->deriv ? ins->deriv : ins->formula, vars);
+    }
+    fputc('\n', out);
 }
 
 void ir_dump(FILE *out, const IrGraph *g)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "expr.h"
 #include "spec.h"
 
 typedef enum {
@@ -51,6 +52,9 @@ typedef enum {
     IR_DROPOUT,     /* out = in0 * mask / (1 - p) in training, in0 otherwise              */
     IR_LOSS,        /* scalar = mean loss(in0, in1 = target); in0 is the logit when fused */
     IR_REG,         /* scalar = lambda * |W|_1  or  lambda/2 * |W|_2^2                    */
+    IR_EXPR,        /* out = formula(in0, in1, ...) elementwise; size-1 inputs broadcast  */
+    IR_CONCAT,      /* out[n] = in0[n] ++ in1[n] ++ ...                                   */
+    IR_SLICE,       /* out[n][j] = in0[n][lo + j]                                         */
     /* backward: out is a gradient value; `accumulate` says += rather than = */
     IR_LINEAR_DX,   /* out[n][i] = sum_o in0[n][o] * in1[o][i]          dy, W   */
     IR_LINEAR_DW,   /* out[o][i] = sum_n in0[n][o] * in1[n][i]          dy, x   */
@@ -60,23 +64,32 @@ typedef enum {
     IR_SOFTMAX_BWD, /* out = y * (dy - sum(dy * y))                     dy, y   */
     IR_DROPOUT_BWD, /* out = in0 * mask / (1 - p)                       dy      */
     IR_LOSS_BWD,    /* out = d loss / d in                              y|z, t  */
-    IR_REG_BWD      /* out = lambda * sign(W)  or  lambda * W           W       */
+    IR_REG_BWD,     /* out = lambda * sign(W)  or  lambda * W           W       */
+    IR_EXPR_BWD,    /* out = dy * d formula / d in[var] (summed when broadcast)  dy, ins */
+    IR_CONCAT_BWD,  /* out[n][j] = dy[n][lo + j]                        dy      */
+    IR_SLICE_BWD    /* out[n][lo + j] = dy[n][j], 0 elsewhere           dy      */
 } IrOp;
 
 typedef struct IrInstr IrInstr;
 struct IrInstr {
     IrOp op;
     IrValue *out;
-    IrValue *in[3];
-    int nin;
+    IrValue **in;
+    int nin, cap_in;
     bool accumulate;        /* backward: add into out instead of overwriting it */
     ActKind act;            /* IR_ACT(_BWD) */
     double alpha;           /* leaky_relu / elu parameter */
     int pieces;             /* IR_MAXOUT(_BWD): k */
     double p;               /* IR_DROPOUT(_BWD): drop probability */
     int site;               /* IR_DROPOUT(_BWD): which dropout, for its mask stream */
-    LossKind loss;          /* IR_LOSS(_BWD) */
+    LossKind loss;          /* IR_LOSS(_BWD); LOSS_COUNT for a user-defined loss */
     bool fused;             /* IR_LOSS(_BWD): in0 is the logit of the output activation */
+    bool sum;               /* IR_LOSS(_BWD) user-defined: reduce by sum, not mean */
+    const Expr *formula;    /* IR_EXPR(_BWD), user-defined IR_LOSS: the value; vars = inputs */
+    const Expr *deriv;      /* backward: d formula / d var */
+    int var;                /* IR_EXPR_BWD: which input */
+    int lo;                 /* IR_SLICE(_BWD): first element; IR_CONCAT_BWD: offset in the concat */
+    const char *name;       /* user-defined activation or loss name, for comments */
     RegKind reg;            /* IR_REG(_BWD) */
     double lambda;
     const char *label;      /* unique C-identifier fragment: "h_linear", "h_sigmoid_bwd" */
@@ -93,6 +106,7 @@ typedef struct {
     IrInstr **bwd;          /* backward instructions in execution order */
     int nbwd, cap_bwd;
     IrValue *input, *target, *output;  /* output: what predict returns */
+    ExprPool *exprs;        /* formulas of IR_EXPR and user-defined losses */
     IrValue **params;       /* parameters in layout order */
     int nparams, cap_params;
     size_t num_params;      /* total reals */
@@ -104,7 +118,7 @@ typedef struct {
 IrValue *ir_new_value(Arena *a, IrGraph *g, IrValueKind kind, const char *name, int size);
 IrInstr *ir_add_fwd(Arena *a, IrGraph *g, IrOp op, IrValue *out, const AstStmt *src);
 IrInstr *ir_add_bwd(Arena *a, IrGraph *g, IrOp op, IrValue *out, const AstStmt *src);
-void ir_add_input(IrInstr *ins, IrValue *v);
+void ir_add_input(Arena *a, IrInstr *ins, IrValue *v);
 
 /* AST -> forward IR (lower.c). */
 IrGraph *lower(Arena *a, const NetSpec *spec);

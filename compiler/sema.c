@@ -1,7 +1,7 @@
 /* sema.c: checks the AST (names, statement order, kinds, ranges, loss/activation
  * compatibility) and builds the NetSpec; runs after parser.y, before lower.c.
  * Every problem is reported; the result is NULL if there was any. */
-#include "spec.h"
+#include "sema_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -48,38 +48,25 @@ static const ActKind loss_fused[LOSS_COUNT] = {
 
 enum { NAME_MAX_LEN = 48, SIZE_LIMIT = 1000000 };
 
-typedef struct {
-    Arena *arena;
-    Diag *diag;
-    const AstSpec *ast;
-    NetSpec *net;
-    int layers_cap, regs_cap;
-    const AstStmt *network, *precision, *input, *loss, *train;
-    const AstStmt *first_dense, *last_dense;
-    const AstStmt **names;      /* input and dense statements, for duplicate checks */
-    int nnames, names_cap;
-    const AstValue *lr_val, *momentum_val;  /* where the train block set them */
-    const AstStmt *items_seen[8];           /* by index in train_item_names */
-} Sema;
 
 /* ---- small helpers ---- */
 
 /* The source text of a value, for quoting in messages. */
-static const char *spelling(Sema *s, const AstValue *v)
+const char *spelling(Sema *s, const AstValue *v)
 {
     const char *text = s->ast->file->text + v->loc.start;
     return arena_strndup(s->arena, text, (size_t)(v->loc.end - v->loc.start));
 }
 
 /* A zero-width location just after a statement, where a missing word belongs. */
-static Loc after(const AstStmt *st)
+Loc after(const AstStmt *st)
 {
     Loc l = st->loc;
     l.start = l.end;
     return l;
 }
 
-static int find_name(const char *word, const char *const *names)
+int find_name(const char *word, const char *const *names)
 {
     for (int i = 0; names[i]; i++)
         if (strcmp(word, names[i]) == 0)
@@ -88,7 +75,7 @@ static int find_name(const char *word, const char *const *names)
 }
 
 /* "unknown WHAT 'word'" with a did-you-mean, or the list of valid names. */
-static void unknown(Sema *s, Loc loc, const char *what, const char *word,
+void unknown(Sema *s, Loc loc, const char *what, const char *word,
                     const char *const *names)
 {
     const char *hint = diag_suggest(word, names);
@@ -104,13 +91,13 @@ static void unknown(Sema *s, Loc loc, const char *what, const char *word,
     diag_error(s->diag, loc, "unknown %s '%s'; expected %s", what, word, list);
 }
 
-static bool is_integral(double x)
+bool is_integral(double x)
 {
     return isfinite(x) && x == floor(x);
 }
 
 /* True if v is a plain number; otherwise reports that WHAT must be one. */
-static bool want_number(Sema *s, const AstValue *v, const char *what)
+bool want_number(Sema *s, const AstValue *v, const char *what)
 {
     if (v->kind == VAL_NUMBER && !v->key)
         return true;
@@ -128,7 +115,7 @@ static bool number_value(Sema *s, const AstValue *v, const char *what)
 }
 
 /* Reports "WHAT must be RANGE, found 'N'" unless ok. */
-static bool check_range(Sema *s, const AstValue *v, const char *what, const char *range, bool ok)
+bool check_range(Sema *s, const AstValue *v, const char *what, const char *range, bool ok)
 {
     if (!ok)
         diag_error(s->diag, v->loc, "%s must be %s, found '%s'", what, range, v->text);
@@ -191,7 +178,7 @@ static bool same_ignoring_case(const char *a, const char *b)
 
 /* Input and layer names must be distinct even ignoring case, because generated
  * macros spell them in capitals (XOR_H_W). */
-static void check_layer_name(Sema *s, const AstStmt *st, const char *what)
+void check_layer_name(Sema *s, const AstStmt *st, const char *what)
 {
     const char *problem = name_problem(st->name, false);
     if (problem)
@@ -252,7 +239,7 @@ static void default_network_name(Sema *s)
 /* ---- statements ---- */
 
 /* `[N]`: an integer from 1 to SIZE_LIMIT. */
-static int check_size(Sema *s, const AstValue *v)
+int check_size(Sema *s, const AstValue *v)
 {
     if (!is_integral(v->num) && isfinite(v->num)) {
         diag_error(s->diag, v->loc, "size must be an integer, found '%s'", v->text);
@@ -298,6 +285,7 @@ static void check_input(Sema *s, const AstStmt *st)
     s->net->input_loc = st->name_loc;
     s->net->input_stmt = st;
     s->net->input_size = check_size(s, st->size);
+    sema_add_node(s, NODE_INPUT, st, s->net->input_size, -1);
 }
 
 /* Checks an activation's argument list against its ops.def row and fills the
@@ -347,6 +335,11 @@ static void check_activation(Sema *s, const AstStmt *st, LayerSpec *l)
         return;
     }
     int k = find_name(v->word, act_names);
+    const FormulaDef *custom = k < 0 ? sema_find_activation(s, v->word) : NULL;
+    if (custom) {
+        sema_custom_activation(s, v, custom, l);
+        return;
+    }
     if (k < 0) {
         unknown(s, v->loc, "activation", v->word, act_names);
         return;
@@ -412,12 +405,22 @@ static void repeated_option(Sema *s, const AstValue *v, const AstValue *first)
 /* Options after the activation: bias | nobias | init=... */
 static void check_dense_options(Sema *s, const AstStmt *st, LayerSpec *l)
 {
-    static const char *const names[] = { "bias", "nobias", "init", NULL };
-    const AstValue *bias_opt = NULL, *init_opt = NULL;
+    static const char *const names[] = { "bias", "nobias", "init", "from", NULL };
+    const AstValue *bias_opt = NULL, *init_opt = NULL, *from_opt = NULL;
     for (int i = 1; i < st->nvals; i++) {
         const AstValue *v = st->vals[i];
         const AstValue **seen;
-        if (v->key && strcmp(v->key, "init") == 0) {
+        if (!v->key && v->kind == VAL_WORD && strcmp(v->word, "from") == 0) {
+            /* `from NAME`: the layer reads NAME instead of the value above it */
+            if (i + 1 >= st->nvals) {
+                diag_error(s->diag, v->loc, "'from' needs the name of a value, e.g. 'from x'");
+                continue;
+            }
+            int k = sema_node_ref(s, st->vals[++i]);
+            if (k >= 0)
+                l->src = k;
+            seen = &from_opt;
+        } else if (v->key && strcmp(v->key, "init") == 0) {
             seen = &init_opt;
             check_init(s, v, l);
         } else if (v->key) {
@@ -456,13 +459,14 @@ static void check_dense(Sema *s, const AstStmt *st)
     s->last_dense = st;
     check_layer_name(s, st, "layer");
     LayerSpec l = { .name = st->name, .loc = st->name_loc, .stmt = st, .pieces = 1,
-                    .bias = true, .init = INIT_DEFAULT };
+                    .bias = true, .init = INIT_DEFAULT, .src = s->net->nnodes - 1 };
     l.units = check_size(s, st->size);
     check_activation(s, st, &l);
     check_dense_options(s, st, &l);
     NetSpec *n = s->net;
     arena_grow(s->arena, (void **)&n->layers, &s->layers_cap, n->nlayers + 1, sizeof l);
     n->layers[n->nlayers++] = l;
+    sema_add_node(s, NODE_DENSE, st, l.units, n->nlayers - 1);
 }
 
 /* `dropout P` applies to the statement just before it: the input or a layer. */
@@ -723,14 +727,24 @@ static void check_train(Sema *s, const AstStmt *st)
 static void check_loss_compat(Sema *s)
 {
     const NetSpec *n = s->net;
-    const LayerSpec *last = &n->layers[n->nlayers - 1];
+    if (n->loss_formula)
+        return;     /* a user-defined loss takes any output */
+    const NodeSpec *out = &n->nodes[n->nnodes - 1];
     const char *loss = loss_names[n->loss];
     ActKind need = loss_fused[n->loss];
+    if (out->kind != NODE_DENSE) {
+        if (need != ACT_COUNT)
+            diag_error(s->diag, n->loss_stmt->vals[0]->loc, "loss '%s' needs a '%s' output "
+                       "layer, but the output is the feature '%s'", loss, act_names[need],
+                       out->name);
+        return;
+    }
+    const LayerSpec *last = &n->layers[out->layer];
     const AstValue *act = last->stmt->nvals > 0 ? last->stmt->vals[0] : NULL;
     if (need != ACT_COUNT && last->act != need) {
         diag_error(s->diag, n->loss_stmt->vals[0]->loc,
                    "loss '%s' needs a '%s' output layer, but '%s' uses '%s'", loss,
-                   act_names[need], last->name, act_names[last->act]);
+                   act_names[need], last->name, spec_act_name(last));
     } else if (n->loss == LOSS_HINGE && last->act == ACT_SOFTMAX) {
         diag_error(s->diag, n->loss_stmt->vals[0]->loc,
                    "loss 'hinge' cannot be used with a softmax output layer");
@@ -739,6 +753,48 @@ static void check_loss_compat(Sema *s)
     }
     diag_note(s->diag, act ? act->loc : last->loc, "the activation of '%s' is set here",
               last->name);
+}
+
+/* Marks the nodes a feature formula reads. */
+static void mark_uses(const NetSpec *n, const AstExpr *e, bool *used)
+{
+    if (!e)
+        return;
+    if (e->kind == EXPR_NAME || e->kind == EXPR_INDEX || e->kind == EXPR_SLICE) {
+        for (int i = n->nnodes - 1; i >= 0; i--) {
+            if (strcmp(n->nodes[i].name, e->name) == 0) {
+                used[i] = true;
+                break;
+            }
+        }
+    }
+    mark_uses(n, e->a, used);
+    mark_uses(n, e->b, used);
+    for (int i = 0; i < e->nargs; i++)
+        mark_uses(n, e->args[i], used);
+}
+
+/* Every layer and feature must feed the output: an unused layer's weights would
+ * never get a gradient. */
+static void check_unused(Sema *s)
+{
+    const NetSpec *n = s->net;
+    bool *used = arena_alloc(s->arena, sizeof(bool) * (size_t)n->nnodes);
+    for (int i = 0; i < n->nnodes; i++) {
+        const NodeSpec *node = &n->nodes[i];
+        if (node->kind == NODE_DENSE && n->layers[node->layer].src >= 0)
+            used[n->layers[node->layer].src] = true;
+        if (node->kind == NODE_FEATURE)
+            mark_uses(n, node->expr, used);
+    }
+    for (int i = 0; i + 1 < n->nnodes; i++) {
+        const NodeSpec *node = &n->nodes[i];
+        if (used[i] || node->kind == NODE_INPUT)
+            continue;
+        diag_error(s->diag, node->stmt->name_loc, "'%s' is not used by anything after it; "
+                   "the network's output is the last value, '%s'", node->name,
+                   n->nodes[n->nnodes - 1].name);
+    }
 }
 
 static void check_layer_order(Sema *s)
@@ -752,7 +808,7 @@ static void check_layer_order(Sema *s)
                        l->name, n->layers[i + 1].name);
     }
     const LayerSpec *last = &n->layers[n->nlayers - 1];
-    if (last->dropout_stmt)
+    if (n->nodes[n->nnodes - 1].kind == NODE_DENSE && last->dropout_stmt)
         diag_error(s->diag, last->dropout_stmt->kw_loc,
                    "'dropout' cannot follow the last layer '%s'", last->name);
 }
@@ -779,6 +835,8 @@ static void check_whole(Sema *s)
         return;
     }
     check_layer_order(s);
+    if (s->input && s->first_dense && s->input->loc.start < s->first_dense->loc.start)
+        check_unused(s);
     if (!s->loss)
         diag_error(s->diag, s->last_dense->kw_loc,
                    "missing 'loss' statement after the last layer, e.g. 'loss mse'");
@@ -806,7 +864,17 @@ static void check_stmt(Sema *s, const AstStmt *st, const AstStmt *prev)
     case ST_INPUT: check_input(s, st); break;
     case ST_DENSE: check_dense(s, st); break;
     case ST_DROPOUT: check_dropout(s, st, prev); break;
-    case ST_LOSS: check_loss(s, st); break;
+    case ST_LOSS:
+        if (st->expr)
+            sema_formula_def(s, st);
+        else
+            check_loss(s, st);
+        break;
+    case ST_ACTIVATION: sema_formula_def(s, st); break;
+    case ST_FEATURE: sema_feature(s, st); break;
+    case ST_PARAM:
+    case ST_CONST: sema_scalar(s, st); break;
+    case ST_OUTPUT: sema_output(s, st); break;
     case ST_REGULARIZE: check_regularize(s, st); break;
     case ST_TRAIN: check_train(s, st); break;
     case ST_TRAIN_ITEM: internal_error("train item outside a train block"); break;
@@ -824,6 +892,9 @@ NetSpec *sema_check(Arena *a, Diag *d, const AstSpec *ast)
         check_stmt(&s, ast->stmts[i], i > 0 ? ast->stmts[i - 1] : NULL);
     if (!s.network)
         default_network_name(&s);
-    check_whole(&s);
+    if (sema_is_scalar_graph(&s))
+        sema_check_scalar_graph(&s);
+    else
+        check_whole(&s);
     return diag_errors(d) > errors ? NULL : s.net;
 }

@@ -12,7 +12,7 @@ static Loc src_loc(const IrInstr *ins)
 /* Computes ins->out's shape from its inputs; reports mismatches at the spec line. */
 static bool infer_instr(Diag *d, IrInstr *ins)
 {
-    IrValue *x = ins->in[0], *out = ins->out;
+    IrValue *x = ins->nin > 0 ? ins->in[0] : NULL, *out = ins->out;
     switch (ins->op) {
     case IR_LINEAR: {
         IrValue *w = ins->in[1];
@@ -53,6 +53,25 @@ static bool infer_instr(Diag *d, IrInstr *ins)
         return true;
     case IR_REG:
         out->size = 1;
+        return true;
+    case IR_EXPR:   /* inputs of one size; size-1 inputs broadcast */
+        out->size = 1;
+        for (int i = 0; i < ins->nin; i++) {
+            int k = ins->in[i]->size;
+            if (k != 1 && out->size != 1 && k != out->size)
+                internal_error("formula inputs of sizes %d and %d", k, out->size);
+            if (k > out->size)
+                out->size = k;
+        }
+        return true;
+    case IR_CONCAT:
+        out->size = 0;
+        for (int i = 0; i < ins->nin; i++)
+            out->size += ins->in[i]->size;
+        return true;
+    case IR_SLICE:
+        if (ins->lo < 0 || ins->lo + out->size > x->size || out->size < 1)
+            internal_error("slice [%d, +%d) of %d values", ins->lo, out->size, x->size);
         return true;
     default:
         internal_error("backward instruction '%s' in the forward pass", ir_op_name(ins->op));

@@ -25,6 +25,21 @@ extern const char *const act_names[ACT_COUNT + 1];     /* NULL-terminated */
 extern const char *const loss_names[LOSS_COUNT + 1];   /* NULL-terminated */
 extern const char *const train_item_names[];           /* NULL-terminated: lr, batch, ... */
 
+/* A user-defined activation or loss: `activation swish(z) = z * sigmoid(z)`,
+ * `loss huber(y, t; d = 1.0) = ...`. Variables are z (activations) or y, t
+ * (losses); parameters after ';' have defaults a use may override. */
+typedef struct {
+    const char *name;
+    const AstStmt *stmt;
+    int nvars;                  /* 1 (activation) or 2 (loss) */
+    const char *vars[2];
+    int nparams;
+    const char **param_names;
+    double *param_defaults;
+    const AstExpr *body;
+    bool sum;                   /* loss: reduce by sum over outputs and batch, not mean */
+} FormulaDef;
+
 typedef enum { INIT_DEFAULT, INIT_XAVIER, INIT_HE, INIT_UNIFORM, INIT_ZEROS } InitKind;
 typedef enum { PREC_FLOAT, PREC_DOUBLE } Precision;
 typedef enum { REG_L1, REG_L2 } RegKind;
@@ -42,7 +57,29 @@ typedef struct {
     double init_a, init_b;  /* INIT_UNIFORM bounds */
     double dropout;     /* inverted dropout on this layer's output, 0 for none */
     const AstStmt *dropout_stmt;
+    int src;            /* the node it reads (index into NetSpec.nodes) */
+    const FormulaDef *formula;  /* a user-defined activation (act is ACT_COUNT), else NULL */
+    double *formula_args;       /* its parameters' values for this layer */
 } LayerSpec;
+
+/* The network as a graph: every named value in spec order. */
+typedef enum { NODE_INPUT, NODE_DENSE, NODE_FEATURE } NodeKind;
+typedef struct {
+    NodeKind kind;
+    const char *name;
+    const AstStmt *stmt;
+    int size;                   /* values per sample */
+    int layer;                  /* NODE_DENSE: index into layers */
+    const AstExpr *expr;        /* NODE_FEATURE */
+} NodeSpec;
+
+/* `param NAME = v` (differentiated) and `const NAME = v` (not). */
+typedef struct {
+    const char *name;
+    const AstStmt *stmt;
+    double value;
+    bool is_param;
+} ScalarSpec;
 
 typedef struct {
     RegKind kind;
@@ -74,10 +111,25 @@ typedef struct {
     int nlayers;
     LossKind loss;
     const AstStmt *loss_stmt;
+    const FormulaDef *loss_formula;   /* a user-defined loss (loss is LOSS_COUNT), else NULL */
+    double *loss_args;
+    NodeSpec *nodes;        /* input, dense layers and features in spec order */
+    int nnodes;
+    FormulaDef **formulas;  /* user-defined activations and losses, in spec order */
+    int nformulas;
+    ScalarSpec *scalars;    /* params and consts */
+    int nscalars;
+    const AstStmt **features;   /* scalar graphs: `feature` statements in order */
+    int nfeatures;
+    const AstStmt *output;  /* a scalar graph's `output` statement; NULL for networks */
     RegSpec *regs;
     int nregs;
     TrainSpec train;
 } NetSpec;
+
+/* Names for messages and generated comments, custom ones included. */
+const char *spec_act_name(const LayerSpec *l);
+const char *spec_loss_name(const NetSpec *n);
 
 /* Validates the tree and builds the NetSpec. Reports every problem it finds to
  * diag; returns NULL if there were errors. */

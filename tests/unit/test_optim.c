@@ -370,6 +370,196 @@ static void test_resume(void)
     }
 }
 
+/* ---- L-BFGS ---- */
+
+enum { LS_ROWS = 40, LS_COLS = 6 };
+
+typedef struct {
+    double a[LS_ROWS][LS_COLS], b[LS_ROWS];
+    int evals;
+} LeastSquares;
+
+/* f(x) = 1/(2 rows) |A x - b|^2, gradient A^T (A x - b) / rows. */
+static double ls_eval(void *ctx, const void *params, void *grad)
+{
+    LeastSquares *ls = ctx;
+    const double *x = params;
+    double *g = grad, f = 0.0;
+    ls->evals++;
+    memset(g, 0, LS_COLS * sizeof *g);
+    for (int r = 0; r < LS_ROWS; r++) {
+        double e = -ls->b[r];
+        for (int c = 0; c < LS_COLS; c++)
+            e += ls->a[r][c] * x[c];
+        f += e * e;
+        for (int c = 0; c < LS_COLS; c++)
+            g[c] += ls->a[r][c] * e / LS_ROWS;
+    }
+    return f / (2.0 * LS_ROWS);
+}
+
+static void ls_fill(LeastSquares *ls)
+{
+    NetrtRng rng;
+    netrt_rng_seed(&rng, 11);
+    for (int r = 0; r < LS_ROWS; r++) {
+        for (int c = 0; c < LS_COLS; c++)
+            ls->a[r][c] = netrt_rng_normal(&rng) * (1.0 + c);   /* columns scaled 1..6 */
+        ls->b[r] = 3.0 * netrt_rng_normal(&rng) + 1.0;
+    }
+    ls->evals = 0;
+}
+
+/* The optimum from the normal equations A^T A x = A^T b (Gaussian elimination
+ * with partial pivoting). */
+static void ls_solve(const LeastSquares *ls, double x[LS_COLS])
+{
+    double m[LS_COLS][LS_COLS + 1] = { { 0 } };
+    for (int i = 0; i < LS_COLS; i++) {
+        for (int j = 0; j < LS_COLS; j++)
+            for (int r = 0; r < LS_ROWS; r++)
+                m[i][j] += ls->a[r][i] * ls->a[r][j];
+        for (int r = 0; r < LS_ROWS; r++)
+            m[i][LS_COLS] += ls->a[r][i] * ls->b[r];
+    }
+    for (int k = 0; k < LS_COLS; k++) {
+        int piv = k;
+        for (int i = k + 1; i < LS_COLS; i++)
+            if (fabs(m[i][k]) > fabs(m[piv][k]))
+                piv = i;
+        for (int j = 0; j <= LS_COLS; j++) {
+            double tmp = m[k][j];
+            m[k][j] = m[piv][j];
+            m[piv][j] = tmp;
+        }
+        for (int i = k + 1; i < LS_COLS; i++) {
+            double f = m[i][k] / m[k][k];
+            for (int j = k; j <= LS_COLS; j++)
+                m[i][j] -= f * m[k][j];
+        }
+    }
+    for (int i = LS_COLS - 1; i >= 0; i--) {
+        double v = m[i][LS_COLS];
+        for (int j = i + 1; j < LS_COLS; j++)
+            v -= m[i][j] * x[j];
+        x[i] = v / m[i][i];
+    }
+}
+
+static const NetrtModel ls_model = { .name = "ls", .real_size = 8, .num_params = LS_COLS };
+
+static void test_lbfgs_least_squares(void)
+{
+    static LeastSquares ls;
+    ls_fill(&ls);
+    double opt[LS_COLS], x[LS_COLS] = { 0 }, loss = 0, first = 0;
+    ls_solve(&ls, opt);
+    NetrtOptimConfig c;
+    netrt_optim_defaults(&c, NETRT_OPT_LBFGS);
+    CHECK(c.history == 10 && c.lr == 1.0);
+    /* torch's tolerance_change 1e-9 on the loss stops at ~3e-6 relative here; go on */
+    c.tol_change = 1e-14;
+    NetrtOptimizer o;
+    CHECK_EQ_INT(netrt_optim_init(&o, &ls_model, &c), 0);
+    int rc = 0, iters = 0;
+    while (rc == 0 && iters < 200) {
+        rc = netrt_lbfgs_iterate(&o, x, ls_eval, &ls, &loss);
+        if (iters++ == 0)
+            first = loss;
+    }
+    CHECK_EQ_INT(rc, 1);
+    CHECK(iters < 60);
+    CHECK(loss < first);
+    double num = 0, den = 0;
+    for (int i = 0; i < LS_COLS; i++) {
+        num += (x[i] - opt[i]) * (x[i] - opt[i]);
+        den += opt[i] * opt[i];
+    }
+    if (!CHECK(sqrt(num / den) <= 1e-6))
+        fprintf(stderr, "    relative error %.3g after %d iterations\n", sqrt(num / den), iters);
+    if (getenv("VERBOSE"))
+        printf("lbfgs least squares: relative error %.3g after %d iterations, %d evaluations\n",
+               sqrt(num / den), iters, ls.evals);
+    /* converged means the gradient test holds: another call changes nothing */
+    double before[LS_COLS];
+    memcpy(before, x, sizeof x);
+    CHECK_EQ_INT(netrt_lbfgs_iterate(&o, x, ls_eval, &ls, &loss), 1);
+    CHECK(memcmp(before, x, sizeof x) == 0);
+    netrt_optim_free(&o);
+    CHECK(o.lbfgs == NULL);
+}
+
+/* Rosenbrock's valley: non-convex, the line search must bracket and zoom. */
+static double rosen_eval(void *ctx, const void *params, void *grad)
+{
+    const double *x = params;
+    double *g = grad, a = x[1] - x[0] * x[0];
+    (void)ctx;
+    g[0] = -400.0 * x[0] * a - 2.0 * (1.0 - x[0]);
+    g[1] = 200.0 * a;
+    return 100.0 * a * a + (1.0 - x[0]) * (1.0 - x[0]);
+}
+
+static const NetrtModel rosen_model = { .name = "rosen", .real_size = 8, .num_params = 2 };
+
+static void test_lbfgs_rosenbrock(void)
+{
+    NetrtOptimConfig c;
+    netrt_optim_defaults(&c, NETRT_OPT_LBFGS);
+    c.tol_change = 1e-14;
+    NetrtOptimizer o;
+    CHECK_EQ_INT(netrt_optim_init(&o, &rosen_model, &c), 0);
+    double x[2] = { -1.2, 1.0 }, loss = 0;
+    int rc = 0, iters = 0;
+    while (rc == 0 && iters < 500) {
+        rc = netrt_lbfgs_iterate(&o, x, rosen_eval, NULL, &loss);
+        iters++;
+    }
+    CHECK_EQ_INT(rc, 1);
+    if (getenv("VERBOSE"))
+        printf("lbfgs rosenbrock: (%.12g, %.12g) after %d iterations\n", x[0], x[1], iters);
+    CHECK_NEAR(x[0], 1.0, 1e-6);
+    CHECK_NEAR(x[1], 1.0, 1e-6);
+    CHECK(loss < 1e-12);
+    netrt_optim_free(&o);
+}
+
+/* Stop after k iterations, save, resume in a fresh optimizer: the iterates must
+ * match an uninterrupted run bit for bit (the history has wrapped by then). */
+static void test_lbfgs_resume(void)
+{
+    NetrtOptimConfig c;
+    netrt_optim_defaults(&c, NETRT_OPT_LBFGS);
+    c.history = 3;
+    NetrtOptimizer a, b;
+    CHECK_EQ_INT(netrt_optim_init(&a, &rosen_model, &c), 0);
+    CHECK_EQ_INT(netrt_optim_init(&b, &rosen_model, &c), 0);
+    double xa[2] = { -1.2, 1.0 }, xb[2], la = 0, lb = 0;
+    for (int i = 0; i < 8; i++)
+        CHECK_EQ_INT(netrt_lbfgs_iterate(&a, xa, rosen_eval, NULL, &la), 0);
+    size_t size = netrt_optim_state_size(&a);
+    void *buf = malloc(size);
+    netrt_optim_state_save(&a, buf);
+    CHECK_EQ_INT(netrt_optim_state_load(&b, buf, size), 0);
+    memcpy(xb, xa, sizeof xa);
+    for (int i = 0; i < 10; i++) {
+        int ra = netrt_lbfgs_iterate(&a, xa, rosen_eval, NULL, &la);
+        int rb = netrt_lbfgs_iterate(&b, xb, rosen_eval, NULL, &lb);
+        CHECK_EQ_INT(ra, rb);
+        CHECK(memcmp(xa, xb, sizeof xa) == 0 && la == lb);
+    }
+    CHECK(a.t == b.t && a.t == 18);
+    /* a different history length is refused */
+    NetrtOptimizer x;
+    c.history = 4;
+    CHECK_EQ_INT(netrt_optim_init(&x, &rosen_model, &c), 0);
+    CHECK_EQ_INT(netrt_optim_state_load(&x, buf, size), -1);
+    netrt_optim_free(&x);
+    free(buf);
+    netrt_optim_free(&a);
+    netrt_optim_free(&b);
+}
+
 int main(void)
 {
     test_old_sgd();
@@ -383,5 +573,8 @@ int main(void)
     test_schedules();
     test_clip();
     test_resume();
+    test_lbfgs_least_squares();
+    test_lbfgs_rosenbrock();
+    test_lbfgs_resume();
     return check_summary("test_optim");
 }

@@ -122,12 +122,14 @@ static const Expr *convert_call(Conv *c, const AstExpr *e)
     for (size_t i = 0; i < sizeof unary / sizeof unary[0]; i++)
         if (strcmp(e->name, unary[i].name) == 0)
             return expr_unary(p, unary[i].op, a);
+    const Expr *b = e->nargs > 1 ? convert(c, e->args[1]) : NULL;
+    const Expr *third = e->nargs > 2 ? convert(c, e->args[2]) : NULL;
     if (strcmp(e->name, "min") == 0)
-        return expr_binary(p, EX_MIN, a, convert(c, e->args[1]));
+        return expr_binary(p, EX_MIN, a, b);
     if (strcmp(e->name, "max") == 0)
-        return expr_binary(p, EX_MAX, a, convert(c, e->args[1]));
+        return expr_binary(p, EX_MAX, a, b);
     if (strcmp(e->name, "where") == 0)
-        return expr_where(p, a, convert(c, e->args[1]), convert(c, e->args[2]));
+        return expr_where(p, a, b, third);
     const FormulaDef *f = find_def(c->L->spec, e->name);
     if (!f)
         internal_error("unknown function '%s' after sema", e->name);
@@ -136,7 +138,8 @@ static const Expr *convert_call(Conv *c, const AstExpr *e)
         args[i] = f->param_defaults[i];
         if (i + 1 < e->nargs) {
             double v;
-            if (!expr_is_const(convert(c, e->args[i + 1]), &v))
+            const Expr *arg = i + 1 == 1 ? b : i + 1 == 2 ? third : convert(c, e->args[i + 1]);
+            if (!expr_is_const(arg, &v))
                 internal_error("non-constant parameter after sema");
             args[i] = v;
         }
@@ -178,11 +181,14 @@ static const Expr *convert(Conv *c, const AstExpr *e)
         return convert_name(c, e);
     case EXPR_UNARY:
         return expr_unary(p, EX_NEG, convert(c, e->a));
-    case EXPR_BINARY:
+    case EXPR_BINARY: {
+        /* left before right: variables are numbered in reading order */
+        const Expr *a = convert(c, e->a), *b = convert(c, e->b);
         for (size_t i = 0; i < sizeof binops / sizeof binops[0]; i++)
             if (strcmp(e->op, binops[i].op) == 0)
-                return expr_binary(p, binops[i].ex, convert(c, e->a), convert(c, e->b));
+                return expr_binary(p, binops[i].ex, a, b);
         break;
+    }
     case EXPR_CALL:
         if (strcmp(e->name, "concat") == 0)
             return expr_var(p, leaf_var(c, lower_vector(c->L, e, NULL)));
@@ -222,14 +228,17 @@ static IrValue *lower_slice(Lowering *L, const AstExpr *e)
     return v;
 }
 
+/* The parts are lowered first: instructions stay in execution order. */
 static IrValue *lower_concat(Lowering *L, const AstExpr *e)
 {
+    IrValue **parts = arena_alloc(L->a, sizeof(IrValue *) * (size_t)e->nargs);
+    for (int i = 0; i < e->nargs; i++)
+        parts[i] = lower_vector(L, e->args[i], NULL);
     IrValue *v = new_act(L, "concat", false);
     IrInstr *ins = ir_add_fwd(L->a, L->g, IR_CONCAT, v, NULL);
     for (int i = 0; i < e->nargs; i++) {
-        IrValue *x = lower_vector(L, e->args[i], NULL);
-        ir_add_input(L->a, ins, x);
-        v->needs_grad |= x->needs_grad;
+        ir_add_input(L->a, ins, parts[i]);
+        v->needs_grad |= parts[i]->needs_grad;
     }
     ins->label = feature_label(L, "concat");
     return v;

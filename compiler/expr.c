@@ -438,6 +438,18 @@ static bool is_comparison(ExprOp op)
     return op >= EX_LT && op <= EX_NE;
 }
 
+/* x with e = -x when that is free to see (-x, c * x with c < 0, c < 0), else NULL. */
+static const Expr *negated(ExprPool *p, const Expr *e)
+{
+    if (e->op == EX_NEG)
+        return e->a;
+    if (e->op == EX_CONST && e->value < 0)
+        return num(p, -e->value);
+    if (e->op == EX_MUL && e->a->op == EX_CONST && e->a->value < 0)
+        return mul(p, num(p, -e->a->value), e->b);
+    return NULL;
+}
+
 /* where(const, a, b) picks, where(c, a, a) = a, where(cmp, 1, 0) = cmp,
  * where(c, -a, -b) = -where(c, a, b) (so d/dt of a loss in y - t shares d/dy). */
 const Expr *expr_where(ExprPool *p, const Expr *c, const Expr *a, const Expr *b)
@@ -450,8 +462,9 @@ const Expr *expr_where(ExprPool *p, const Expr *c, const Expr *a, const Expr *b)
         return a;
     if (is_comparison(c->op) && is_val(a, 1) && is_val(b, 0))
         return c;
-    if (a->op == EX_NEG && b->op == EX_NEG)
-        return neg(p, expr_where(p, c, a->a, b->a));
+    const Expr *na = negated(p, a), *nb = na ? negated(p, b) : NULL;
+    if (nb && (a->op != EX_CONST || b->op != EX_CONST))
+        return neg(p, expr_where(p, c, na, nb));
     return intern(p, EX_WHERE, 0, 0, c, a, b);
 }
 

@@ -251,7 +251,10 @@ int weights_dump(int argc, char **argv)
     if (argc == 3) {
         Compilation c;
         rc = compile_spec(&c, argv[2], false);
-        if (rc == 0 && ir_layout_hash(c.graph) != wf.layout_hash) {
+        if (rc == 0 && !c.graph) {
+            fprintf(stderr, "netc: error: '%s' is a scalar graph, which has no weights\n", argv[2]);
+            rc = EXIT_INPUT_ERROR;
+        } else if (rc == 0 && ir_layout_hash(c.graph) != wf.layout_hash) {
             fprintf(stderr, "netc: error: '%s' was not trained for the layout of '%s'\n", argv[1],
                     argv[2]);
             rc = EXIT_INPUT_ERROR;

@@ -75,7 +75,7 @@ static int cmd_check(int argc, char **argv)
     int rc = compile_spec(&c, path, false);
     if (dump_ast && c.ast)
         ast_dump(stdout, c.ast);
-    if (rc == 0 && dump_ir)
+    if (rc == 0 && dump_ir && c.graph)
         ir_dump(stdout, c.graph);
     compilation_free(&c);
     return rc;
@@ -108,7 +108,7 @@ static int write_outputs(const char *dir, const EmittedFiles *f)
     }
     const char *exts[3] = {".h", ".c", "_netrt.c"};
     const char *texts[3] = {f->header, f->source, f->netrt};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 3 && texts[i]; i++) {
         char *p = join_path(dir, f->base, exts[i]);
         int rc = p ? write_file_atomic(p, texts[i]) : -1;
         free(p);
@@ -150,7 +150,10 @@ static int cmd_build(int argc, char **argv)
     if (rc == 0) {
         EmittedFiles f;
         eo.spec_path = path;
-        emit_model(c.graph, &eo, &f);
+        if (c.scalar)
+            scalar_emit(c.scalar, &eo, &f);
+        else
+            emit_model(c.graph, &eo, &f);
         rc = write_outputs(dir, &f);
         emitted_files_free(&f);
     }
@@ -228,7 +231,7 @@ static int cmd_trainer(const char *sub, int argc, char **argv)
     Compilation c;
     int rc = compile_spec(&c, path, strcmp(sub, "gradcheck") == 0);
     char *out = NULL;
-    if (rc == 0 && strcmp(sub, "train") == 0 && !has_flag(nrest, rest, "--out")) {
+    if (rc == 0 && !c.scalar && strcmp(sub, "train") == 0 && !has_flag(nrest, rest, "--out")) {
         out = malloc(strlen(c.spec->name) + 16);
         if (out) {
             sprintf(out, "%s.weights", c.spec->name);
@@ -236,7 +239,9 @@ static int cmd_trainer(const char *sub, int argc, char **argv)
             rest[nrest++] = out;
         }
     }
-    if (rc == 0) {
+    if (rc == 0 && c.scalar) {
+        rc = run_scalar(&c, sub, nrest, rest);
+    } else if (rc == 0) {
         eo.spec_path = path;
         rc = run_trainer(&c, &eo, sub, nrest, rest);
     }
@@ -284,8 +289,11 @@ int main(int argc, char **argv)
             return usage_error("inspect: no spec given%s", "");
         Compilation c;
         int rc = compile_spec(&c, path, false);
-        if (rc == 0)
+        if (rc == 0 && c.scalar) {
+            scalar_report(stdout, c.scalar);
+        } else if (rc == 0) {
             inspect_json(stdout, &c);
+        }
         compilation_free(&c);
         return rc;
     }

@@ -4,6 +4,7 @@
 #define NETC_NETC_H
 
 #include "emit.h"
+#include "scalar.h"
 
 typedef struct {
     Arena arena;
@@ -11,7 +12,8 @@ typedef struct {
     const SrcFile *file;
     AstSpec *ast;
     NetSpec *spec;
-    IrGraph *graph;
+    IrGraph *graph;         /* networks */
+    ScalarGraph *scalar;    /* scalar graphs (`param` ... `output`) */
 } Compilation;
 
 /* Runs the front end and the middle end on path. force_double builds the network
@@ -29,6 +31,9 @@ int write_file_atomic(const char *path, const char *text);
 /* toolchain.c: build the trainer program for a compiled spec (cached by content
  * hash) and run it with args; returns the trainer's exit status. */
 int run_trainer(Compilation *c, const EmitOptions *eo, const char *sub, int argc, char **argv);
+
+/* netc grad / gradcheck on a scalar graph, in-process. */
+int run_scalar(Compilation *c, const char *sub, int argc, char **argv);
 
 /* inspect.c */
 void inspect_json(FILE *out, const Compilation *c);

@@ -24,6 +24,10 @@ int compile_spec(Compilation *c, const char *path, bool force_double)
         return EXIT_INPUT_ERROR;
     if (force_double)
         c->spec->precision = PREC_DOUBLE;
+    if (c->spec->output) {
+        c->scalar = scalar_lower(&c->arena, c->spec);
+        return 0;
+    }
     c->graph = lower(&c->arena, c->spec);
     if (!shape_infer(&c->arena, &c->diag, c->graph))
         return EXIT_INPUT_ERROR;
@@ -71,4 +75,30 @@ int mkdir_p(const char *path)
         }
     }
     return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int run_scalar(Compilation *c, const char *sub, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
+            if (!scalar_set(c->scalar, argv[++i]))
+                return EXIT_USAGE;
+        } else if (strncmp(argv[i], "--set=", 6) == 0) {
+            if (!scalar_set(c->scalar, argv[i] + 6))
+                return EXIT_USAGE;
+        } else {
+            fprintf(stderr, "netc: %s: a scalar graph takes only --set NAME=VALUE, found '%s'\n",
+                    sub, argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    if (strcmp(sub, "grad") == 0) {
+        scalar_report(stdout, c->scalar);
+        return 0;
+    }
+    if (strcmp(sub, "gradcheck") == 0)
+        return scalar_gradcheck(stdout, c->scalar, 1e-6);
+    fprintf(stderr, "netc: %s: '%s' is a scalar graph, with no data to %s; use 'netc grad'\n",
+            sub, c->file->name, sub);
+    return EXIT_INPUT_ERROR;
 }

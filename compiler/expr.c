@@ -23,6 +23,9 @@ struct ExprPool {
     const Expr **memo;      /* per-call results by id (diff, subst) */
     int *memo_stamp;
     int memocap, memo_gen;
+    double *val;            /* expr_eval's values by id */
+    int *val_stamp;
+    int valcap, val_gen;
 };
 
 ExprPool *expr_pool_new(Arena *arena)
@@ -661,18 +664,42 @@ int expr_count(const Expr *const *roots, int nroots)
 
 /* ---- evaluation and printing ---- */
 
-double expr_eval(const Expr *e, const double *vars)
+/* One value per node per call, so a DAG costs its size, not its tree size. */
+static double eval(ExprPool *p, const Expr *e, const double *vars)
 {
+    if (p->val_stamp[e->id] == p->val_gen)
+        return p->val[e->id];
+    double r;
     switch (e->op) {
     case EX_CONST:
-        return e->value;
+        r = e->value;
+        break;
     case EX_VAR:
-        return vars[e->var];
+        r = vars[e->var];
+        break;
     case EX_WHERE:  /* only the selected branch, as the emitted ?: does */
-        return expr_eval(e->a, vars) != 0 ? expr_eval(e->b, vars) : expr_eval(e->c, vars);
+        r = eval(p, e->a, vars) != 0 ? eval(p, e->b, vars) : eval(p, e->c, vars);
+        break;
     default:
-        return eval_op(e->op, expr_eval(e->a, vars), e->b ? expr_eval(e->b, vars) : 0, 0);
+        r = eval_op(e->op, eval(p, e->a, vars), e->b ? eval(p, e->b, vars) : 0, 0);
+        break;
     }
+    p->val[e->id] = r;
+    p->val_stamp[e->id] = p->val_gen;
+    return r;
+}
+
+double expr_eval(const Expr *e, const double *vars)
+{
+    ExprPool *p = e->pool;
+    if (p->valcap < p->count) {
+        p->valcap = p->count * 2;
+        p->val = arena_alloc(p->arena, (size_t)p->valcap * sizeof *p->val);
+        p->val_stamp = arena_alloc(p->arena, (size_t)p->valcap * sizeof *p->val_stamp);
+        p->val_gen = 0;
+    }
+    p->val_gen++;
+    return eval(p, e, vars);
 }
 
 static const char *const op_names[EX_COUNT] = {
@@ -940,7 +967,8 @@ static bool hoist_longest(Emit *em, const Expr *e)
     size_t best_len = 12;
     for (int k = 0; k < 3; k++) {
         const Expr *x = kids[k];
-        if (x && !trivial(x) && !is_comparison(x->op) && !em->tmp[x->id] && strlen(em->text[x->id]) > best_len) {
+        if (x && !trivial(x) && !is_comparison(x->op) && !em->tmp[x->id]
+            && strlen(em->text[x->id]) > best_len) {
             best = x;
             best_len = strlen(em->text[x->id]);
         }

@@ -104,8 +104,8 @@ const char *expr_op_name(ExprOp op);
 void expr_print(FILE *out, const Expr *e, const char *const *var_names);
 
 /* Evaluates e with variables bound to vars[] (double precision), for tests and
- * constant folding; where() evaluates only the branch it selects. Walks the tree,
- * not the DAG: meant for small formulas. */
+ * gradient checks; where() evaluates only the branch it selects. Each node is
+ * evaluated once per call (scratch in the pool), so cost is the DAG's size. */
 double expr_eval(const Expr *e, const double *vars);
 
 #endif

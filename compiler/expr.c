@@ -413,8 +413,8 @@ const Expr *expr_binary(ExprPool *p, ExprOp op, const Expr *a, const Expr *b)
     if (!a || !b)
         return NULL;
     assert(op != EX_POW || b->op == EX_CONST);
-    if (op == EX_DIV && is_val(b, 0))
-        return NULL;
+    if ((op == EX_DIV && is_val(b, 0)) || (op == EX_POW && is_val(a, 0) && b->value < 0))
+        return NULL;    /* x / 0 and 0 ^ -n divide by a constant zero */
     if (a->op == EX_CONST && b->op == EX_CONST) {
         double r = eval_op(op, a->value, b->value, 0);
         if (isfinite(r))

@@ -53,9 +53,10 @@ const Expr *expr_var(ExprPool *p, int var);
 const Expr *expr_unary(ExprPool *p, ExprOp op, const Expr *a);
 /* Binary ops (EX_ADD ... EX_POW, EX_MIN, EX_MAX, comparisons). EX_POW requires a
  * constant exponent (the caller reports the error; this asserts).
- * Division by a constant zero (after folding: x / (1 - 1) too) returns NULL: the
- * caller reports it at the `/`. Every constructor returns NULL when given a NULL
- * operand, so a whole formula can be built first and checked once at the end. */
+ * Division by a constant zero (after folding: x / (1 - 1) too; also 0 ^ c with
+ * c < 0) returns NULL: the caller reports it at the `/` or `^`. Every constructor
+ * returns NULL when given a NULL operand, so a whole formula can be built first
+ * and checked once at the end. */
 const Expr *expr_binary(ExprPool *p, ExprOp op, const Expr *a, const Expr *b);
 const Expr *expr_where(ExprPool *p, const Expr *c, const Expr *a, const Expr *b);
 

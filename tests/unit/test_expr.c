@@ -199,6 +199,8 @@ static void test_where_and_div_zero(void)
     CHECK(DIV(Z, K(0)) == NULL);
     CHECK(DIV(K(1), SUB(K(1), K(1))) == NULL);
     CHECK(DIV(Z, SUB(T, T)) == NULL);
+    CHECK(POW(SUB(Z, Z), -1) == NULL);
+    CHECK(is_num(POW(K(0), 2), 0));
     CHECK(ADD(Z, DIV(Z, K(0))) == NULL);    /* NULL propagates */
     CHECK(U(EX_EXP, NULL) == NULL);
     CHECK(WHERE(c, NULL, a) == NULL);

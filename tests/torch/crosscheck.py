@@ -83,24 +83,84 @@ def activation(name, z, layer):
     raise ValueError(name)
 
 
+def formula_env():
+    """The functions a spec formula may call, over float64 tensors (see
+    `python_expr` in compiler/inspect.c)."""
+    f64 = torch.float64
+
+    def as_t(v):
+        return v if torch.is_tensor(v) else torch.tensor(v, dtype=f64)
+
+    return {
+        "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "abs": torch.abs,
+        "tanh": torch.tanh, "sigmoid": torch.sigmoid, "softplus": F.softplus,
+        "min": lambda a, b: torch.minimum(as_t(a), as_t(b)),
+        "max": lambda a, b: torch.maximum(as_t(a), as_t(b)),
+        "where": lambda c, a, b: torch.where(as_t(c) != 0, as_t(a), as_t(b)),
+        "lt": lambda a, b: (as_t(a) < as_t(b)).to(f64), "le": lambda a, b: (as_t(a) <= as_t(b)).to(f64),
+        "gt": lambda a, b: (as_t(a) > as_t(b)).to(f64), "ge": lambda a, b: (as_t(a) >= as_t(b)).to(f64),
+        "eq": lambda a, b: (as_t(a) == as_t(b)).to(f64), "ne": lambda a, b: (as_t(a) != as_t(b)).to(f64),
+        "concat": lambda *parts: torch.cat(parts, dim=1),
+        "sl": lambda v, lo, hi: v[:, lo:hi],
+    }
+
+
+def user_functions(info, env):
+    """Each user-defined activation as a Python function of (z, *params)."""
+    for f in info.get("formulas", []):
+        if len(f["vars"]) != 1:
+            continue
+        def make(f):
+            def act(z, *args):
+                local = dict(env)
+                local.update(f["params"])
+                local.update(zip(f["params"].keys(), args))
+                local[f["vars"][0]] = z
+                return eval(f["python"], {}, local)
+            return act
+        env[f["name"]] = make(f)
+
+
 def torch_reference(info, params, x, t):
     p = torch.tensor(params, dtype=torch.float64, requires_grad=True)
     tensors = {q["name"]: q for q in info["params"]}
-    h = torch.tensor(x, dtype=torch.float64)
     target = torch.tensor(t, dtype=torch.float64)
+    env = formula_env()
+    env.update(info.get("consts", {}))
+    user_functions(info, env)
+    layers = {l["name"]: l for l in info["layers"]}
 
     def slice_of(name):
         q = tensors[name]
         return p[q["offset"]:q["offset"] + q["size"]].view(*q["shape"])
 
-    z = None
-    for layer in info["layers"]:
-        w = slice_of(layer["name"] + ".w")
-        b = slice_of(layer["name"] + ".b").view(-1) if layer["bias"] else None
-        z = F.linear(h, w, b)
-        h = activation(layer["activation"], z, layer)
+    z = h = None
+    for node in info.get("nodes", [{"name": info["input"]["name"], "kind": "input"}]):
+        if node["kind"] == "input":
+            h = torch.tensor(x, dtype=torch.float64)
+        elif node["kind"] == "feature":
+            h, z = eval(node["python"], {}, env), None
+        else:
+            layer = layers[node["name"]]
+            w = slice_of(layer["name"] + ".w")
+            b = slice_of(layer["name"] + ".b").view(-1) if layer["bias"] else None
+            z = F.linear(env[layer["from"]] if "from" in layer else h, w, b)
+            if layer["activation"] in env and layer["activation"] not in (
+                    "sigmoid", "tanh", "softplus"):
+                h = env[layer["activation"]](z, *layer.get("args", []))
+            else:
+                h = activation(layer["activation"], z, layer)
+        env[node["name"]] = h
     loss_name = info["loss"]
-    if loss_name == "mse":
+    custom = {f["name"]: f for f in info.get("formulas", []) if len(f["vars"]) == 2}
+    if loss_name in custom:
+        f = custom[loss_name]
+        local = dict(env)
+        local.update(f["params"])
+        local[f["vars"][0]], local[f["vars"][1]] = h, target
+        per_element = eval(f["python"], {}, local)
+        loss = per_element.sum() if f["sum"] else per_element.mean()
+    elif loss_name == "mse":
         loss = 0.5 * F.mse_loss(h, target)
     elif loss_name == "mae":
         loss = F.l1_loss(h, target)

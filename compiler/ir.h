@@ -121,7 +121,7 @@ IrInstr *ir_add_bwd(Arena *a, IrGraph *g, IrOp op, IrValue *out, const AstStmt *
 void ir_add_input(Arena *a, IrInstr *ins, IrValue *v);
 
 /* AST -> forward IR (lower.c). */
-IrGraph *lower(Arena *a, const NetSpec *spec);
+IrGraph *lower(Arena *a, Diag *d, const NetSpec *spec);
 /* Shape checks and storage layout (shape.c); returns false on internal inconsistency. */
 bool shape_infer(Arena *a, Diag *d, IrGraph *g);
 /* Appends the backward pass (autodiff.c) and lays out gradient storage. */

@@ -12,6 +12,7 @@ enum { MAX_LEAVES = 32 };
 
 typedef struct {
     Arena *a;
+    Diag *d;
     IrGraph *g;
     const NetSpec *spec;
     int dropout_sites;
@@ -65,6 +66,7 @@ typedef struct {
     const Expr *const *bound;   /* the variables' expressions (substitution) */
     IrValue **leaves;           /* converting a feature: the vectors read, as variables */
     int nleaves;
+    Loc where;                  /* the formula, for errors */
 } Conv;
 
 static const Expr *convert(Conv *c, const AstExpr *e);
@@ -90,12 +92,22 @@ static const FormulaDef *find_def(const NetSpec *n, const char *name)
     return NULL;
 }
 
+/* A formula that simplified to a division by a constant zero is NULL: report it
+ * and go on with 0, so lowering finishes and every such error is reported. */
+static const Expr *checked(Lowering *L, const Expr *e, Loc loc)
+{
+    if (e)
+        return e;
+    diag_error(L->d, loc, "division by zero: a divisor in this formula simplifies to 0");
+    return expr_const(L->g->exprs, 0);
+}
+
 /* A definition's body with its variables bound to `vars` and parameters to args. */
 static const Expr *instantiate(Lowering *L, const FormulaDef *f, const double *args,
                                const Expr *const *vars)
 {
-    Conv c = { L, f, args, vars, NULL, 0 };
-    return convert(&c, f->body);
+    Conv c = { L, f, args, vars, NULL, 0, f->body->loc };
+    return checked(L, convert(&c, f->body), f->body->loc);
 }
 
 static int leaf_var(Conv *c, IrValue *v)
@@ -103,8 +115,12 @@ static int leaf_var(Conv *c, IrValue *v)
     for (int i = 0; i < c->nleaves; i++)
         if (c->leaves[i] == v)
             return i;
-    if (c->nleaves >= MAX_LEAVES)
-        internal_error("feature formula reads more than %d values", MAX_LEAVES);
+    if (c->nleaves >= MAX_LEAVES) {
+        if (c->nleaves++ == MAX_LEAVES)
+            diag_error(c->L->d, c->where, "a formula may read at most %d different values; "
+                       "split it into several features", MAX_LEAVES);
+        return 0;
+    }
     c->leaves[c->nleaves] = v;
     return c->nleaves++;
 }
@@ -248,8 +264,10 @@ static IrValue *lower_concat(Lowering *L, const AstExpr *e)
 static IrValue *lower_elementwise(Lowering *L, const AstExpr *e, const AstStmt *src)
 {
     IrValue *leaves[MAX_LEAVES];
-    Conv c = { L, NULL, NULL, NULL, leaves, 0 };
-    const Expr *f = convert(&c, e);
+    Conv c = { L, NULL, NULL, NULL, leaves, 0, e->loc };
+    const Expr *f = checked(L, convert(&c, e), e->loc);
+    if (c.nleaves > MAX_LEAVES)
+        c.nleaves = MAX_LEAVES;
     IrValue *v = new_act(L, src ? src->name : "expr", false);
     IrInstr *ins = ir_add_fwd(L->a, L->g, IR_EXPR, v, src);
     for (int i = 0; i < c.nleaves; i++) {
@@ -267,7 +285,7 @@ static IrValue *lower_vector(Lowering *L, const AstExpr *e, const AstStmt *src)
     switch (e->kind) {
     case EXPR_NAME: {
         bool found;
-        Conv c = { L, NULL, NULL, NULL, NULL, 0 };
+        Conv c = { L, NULL, NULL, NULL, NULL, 0, e->loc };
         if (!scalar_const(&c, e->name, &found) || !found)
             return node_value(L, e->name);
         break;
@@ -409,9 +427,9 @@ static void lower_node(Lowering *L, int i)
     L->node_vals[i] = v;
 }
 
-IrGraph *lower(Arena *a, const NetSpec *spec)
+IrGraph *lower(Arena *a, Diag *d, const NetSpec *spec)
 {
-    Lowering L = {a, arena_alloc(a, sizeof(IrGraph)), spec, 0, NULL, NULL, 0};
+    Lowering L = {a, d, arena_alloc(a, sizeof(IrGraph)), spec, 0, NULL, NULL, 0};
     IrGraph *g = L.g;
     g->spec = spec;
     g->exprs = expr_pool_new(a);

@@ -25,11 +25,11 @@ int compile_spec(Compilation *c, const char *path, bool force_double)
     if (force_double)
         c->spec->precision = PREC_DOUBLE;
     if (c->spec->output) {
-        c->scalar = scalar_lower(&c->arena, c->spec);
-        return 0;
+        c->scalar = scalar_lower(&c->arena, &c->diag, c->spec);
+        return diag_errors(&c->diag) ? EXIT_INPUT_ERROR : 0;
     }
-    c->graph = lower(&c->arena, c->spec);
-    if (!shape_infer(&c->arena, &c->diag, c->graph))
+    c->graph = lower(&c->arena, &c->diag, c->spec);
+    if (diag_errors(&c->diag) || !shape_infer(&c->arena, &c->diag, c->graph))
         return EXIT_INPUT_ERROR;
     autodiff(&c->arena, c->graph);
     return 0;

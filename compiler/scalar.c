@@ -77,7 +77,16 @@ static const Expr *convert(Lowerer *L, const AstExpr *e)
     internal_error("unsupported formula in a scalar graph after sema");
 }
 
-ScalarGraph *scalar_lower(Arena *a, const NetSpec *spec)
+/* NULL is a division by a constant zero (expr.h): report it, continue with 0. */
+static const Expr *checked(Diag *d, ScalarGraph *g, const Expr *e, Loc loc)
+{
+    if (e)
+        return e;
+    diag_error(d, loc, "division by zero: a divisor in this formula simplifies to 0");
+    return expr_const(g->pool, 0);
+}
+
+ScalarGraph *scalar_lower(Arena *a, Diag *d, const NetSpec *spec)
 {
     ScalarGraph *g = arena_alloc(a, sizeof *g);
     Lowerer L = { g, a };
@@ -93,10 +102,11 @@ ScalarGraph *scalar_lower(Arena *a, const NetSpec *spec)
     }
     g->features = arena_alloc(a, sizeof(Expr *) * (size_t)(spec->nfeatures + 1));
     for (int i = 0; i < spec->nfeatures; i++) {
-        g->features[i] = convert(&L, spec->features[i]->expr);
+        g->features[i] = checked(d, g, convert(&L, spec->features[i]->expr),
+                                 spec->features[i]->expr->loc);
         g->nfeatures = i + 1;
     }
-    g->output = convert(&L, spec->output->expr);
+    g->output = checked(d, g, convert(&L, spec->output->expr), spec->output->expr->loc);
     g->grad = arena_alloc(a, sizeof(Expr *) * (size_t)(g->nparams + 1));
     for (int i = 0; i < g->nparams; i++)
         g->grad[i] = expr_diff(g->pool, g->output, i);

@@ -18,7 +18,8 @@ typedef struct {
     const Expr **grad;          /* d output / d param i */
 } ScalarGraph;
 
-ScalarGraph *scalar_lower(Arena *a, const NetSpec *spec);
+/* Reports a formula that simplifies to a division by zero to d. */
+ScalarGraph *scalar_lower(Arena *a, Diag *d, const NetSpec *spec);
 /* Sets a param's value from `NAME=VALUE`; returns false (and says why) otherwise. */
 bool scalar_set(ScalarGraph *g, const char *assignment);
 /* The forward values and every partial derivative, as the lecture writes them. */

@@ -22,7 +22,7 @@ static void compile(Run *r, const char *text)
     NetSpec *spec = ast ? sema_check(&r->arena, &r->diag, ast) : NULL;
     if (!spec)
         return;
-    r->g = lower(&r->arena, spec);
+    r->g = lower(&r->arena, &r->diag, spec);
     if (!shape_infer(&r->arena, &r->diag, r->g))
         return;
     autodiff(&r->arena, r->g);

@@ -161,7 +161,7 @@ static int check_name(Checker *c, const AstExpr *e)
             return n->nodes[k].size;
     }
     const char *hint = diag_suggest(e->name, known_names(c, NULL));
-    if (hint)
+    if (hint && strcmp(hint, e->name) != 0)
         diag_error(c->s->diag, e->loc, "unknown name '%s'; did you mean '%s'?", e->name, hint);
     else
         diag_error(c->s->diag, e->loc, "unknown name '%s'%s", e->name,
@@ -195,7 +195,12 @@ static int check_index(Checker *c, const AstExpr *e)
         }
         return 1;
     }
-    if (lo->num < 0 || hi->num > size || lo->num >= hi->num) {
+    if (lo->num >= hi->num) {
+        diag_error(c->s->diag, e->loc, "slice [%s:%s] is empty: its end must be past its start",
+                   lo->text, hi->text);
+        return SIZE_ERROR;
+    }
+    if (lo->num < 0 || hi->num > size) {
         diag_error(c->s->diag, e->loc, "slice [%s:%s] is out of range: '%s' has %d values",
                    lo->text, hi->text, e->name, size);
         return SIZE_ERROR;
@@ -217,14 +222,12 @@ static int check_concat(Checker *c, const AstExpr *e)
     int total = 0;
     for (int i = 0; i < e->nargs; i++) {
         int k = check_expr(c, e->args[i]);
-        if (k == SIZE_ERROR)
-            return SIZE_ERROR;
         if (k == SIZE_CONST) {
             diag_error(c->s->diag, e->args[i]->loc, "'concat' joins values of the network, "
                        "not constants");
-            return SIZE_ERROR;
+            k = SIZE_ERROR;
         }
-        total += k;
+        total = k == SIZE_ERROR || total == SIZE_ERROR ? SIZE_ERROR : total + k;
     }
     return total;
 }
@@ -383,14 +386,13 @@ void sema_formula_def(Sema *s, const AstStmt *st)
     if (!read_proto(s, st, def, is_loss ? 2 : 1) || taken)
         return;
     Checker c = { s, CTX_FORMULA, def };
-    int size = check_expr(&c, st->expr);
-    if (size == SIZE_ERROR)
-        return;
+    /* registered even if its body has errors, so its uses are not reported too */
+    bool body_ok = check_expr(&c, st->expr) != SIZE_ERROR;
     NetSpec *n = s->net;
     arena_grow(s->arena, (void **)&n->formulas, &s->formulas_cap, n->nformulas + 1,
                sizeof *n->formulas);
     n->formulas[n->nformulas++] = def;
-    if (!is_loss)
+    if (!is_loss || !body_ok)
         return;
     set_reduction(s, st, def);
     if (s->loss) {
@@ -491,17 +493,28 @@ int sema_node_ref(Sema *s, const AstValue *v)
 
 /* ---- scalar graphs: param, const, feature, output ---- */
 
+/* A spec with an `output`, or with params and no input, is a scalar graph. */
 bool sema_is_scalar_graph(const Sema *s)
 {
     const AstSpec *ast = s->ast;
-    for (int i = 0; i < ast->nstmts; i++)
-        if (ast->stmts[i]->kind == ST_OUTPUT || ast->stmts[i]->kind == ST_PARAM)
+    bool param = false, input = false;
+    for (int i = 0; i < ast->nstmts; i++) {
+        AstStmtKind k = ast->stmts[i]->kind;
+        if (k == ST_OUTPUT)
             return true;
-    return false;
+        param |= k == ST_PARAM;
+        input |= k == ST_INPUT;
+    }
+    return param && !input;
 }
 
 void sema_scalar(Sema *s, const AstStmt *st)
 {
+    if (st->kind == ST_PARAM && !sema_is_scalar_graph(s)) {
+        diag_error(s->diag, st->kw_loc, "'param' is only allowed in a scalar graph (a spec with "
+                   "an 'output'); a network learns its weights");
+        return;
+    }
     if (name_defined(s, st))
         return;
     const AstValue *v = st->vals[0];

@@ -40,7 +40,7 @@ $(B)/compiler/%.o: compiler/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Icompiler -I$(B)/compiler -Iruntime -c -o $@ $<
 $(B)/compiler/%.o: $(B)/compiler/%.c
-	$(CC) $(ALL_CFLAGS) -Icompiler -I$(B)/compiler -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Icompiler -I$(B)/compiler -Iruntime -c -o $@ $<
 $(B)/runtime/%.o: runtime/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iruntime -c -o $@ $<

@@ -23,10 +23,6 @@ const char *const loss_names[LOSS_COUNT + 1] = {
     NULL
 };
 
-const char *const train_item_names[] = {
-    "optimizer", "lr", "momentum", "batch", "epochs", "seed", "scale", NULL
-};
-
 static const int act_nparams[ACT_COUNT] = {
 #define ACT(kind, name, nparams, def) nparams,
 #include "ops.def"
@@ -100,15 +96,6 @@ bool is_integral(double x)
 bool want_number(Sema *s, const AstValue *v, const char *what)
 {
     if (v->kind == VAL_NUMBER && !v->key)
-        return true;
-    diag_error(s->diag, v->loc, "%s must be a number, found '%s'", what, spelling(s, v));
-    return false;
-}
-
-/* Like want_number, for the value of a key=value option. */
-static bool number_value(Sema *s, const AstValue *v, const char *what)
-{
-    if (v->kind == VAL_NUMBER)
         return true;
     diag_error(s->diag, v->loc, "%s must be a number, found '%s'", what, spelling(s, v));
     return false;
@@ -553,171 +540,12 @@ static void check_regularize(Sema *s, const AstStmt *st)
     n->regs[n->nregs++] = r;
 }
 
-/* ---- the train block ---- */
-
-/* lr and momentum can be set by their own item or by optimizer options. */
-static bool set_once(Sema *s, const AstValue **seen, const AstValue *v, const char *what)
-{
-    if (*seen) {
-        diag_error(s->diag, v->loc, "%s is set twice", what);
-        diag_note(s->diag, (*seen)->loc, "first set here");
-        return false;
-    }
-    *seen = v;
-    return true;
-}
-
-/* v is `lr X` or the optimizer option `lr=X`. */
-static void set_lr(Sema *s, const AstValue *v)
-{
-    if (!number_value(s, v, "learning rate") || !set_once(s, &s->lr_val, v, "learning rate"))
-        return;
-    check_range(s, v, "learning rate", "> 0", isfinite(v->num) && v->num > 0);
-    s->net->train.lr = v->num;
-    s->net->train.has_lr = true;
-}
-
-static void set_momentum(Sema *s, const AstValue *v)
-{
-    if (!number_value(s, v, "momentum") || !set_once(s, &s->momentum_val, v, "momentum"))
-        return;
-    check_range(s, v, "momentum", "in [0, 1)", v->num >= 0 && v->num < 1);
-    s->net->train.momentum = v->num;
-    s->net->train.has_momentum = true;
-}
-
-/* `optimizer sgd [lr=X] [momentum=Y]` */
-static void check_optimizer(Sema *s, const AstStmt *it)
-{
-    static const char *const names[] = { "sgd", NULL };
-    static const char *const options[] = { "lr", "momentum", NULL };
-    const AstValue *v = it->nvals > 0 ? it->vals[0] : NULL;
-    if (!v || v->kind != VAL_WORD || v->key) {
-        diag_error(s->diag, v ? v->loc : after(it),
-                   "'optimizer' expects an optimizer name, e.g. 'optimizer sgd'");
-        return;
-    }
-    if (find_name(v->word, names) < 0)
-        unknown(s, v->loc, "optimizer", v->word, names);
-    s->net->train.optimizer = "sgd";
-    s->net->train.has_optimizer = true;
-    for (int i = 1; i < it->nvals; i++) {
-        const AstValue *o = it->vals[i];
-        if (!o->key)
-            diag_error(s->diag, o->loc, "optimizer options are written key=value, e.g. lr=0.1; "
-                       "found '%s'", spelling(s, o));
-        else if (strcmp(o->key, "lr") == 0)
-            set_lr(s, o);
-        else if (strcmp(o->key, "momentum") == 0)
-            set_momentum(s, o);
-        else
-            unknown(s, o->key_loc, "optimizer option", o->key, options);
-    }
-}
-
-/* An integer item: batch, epochs, seed. */
-static bool item_int(Sema *s, const AstValue *v, const char *what, double lo, double hi,
-                     const char *range)
-{
-    if (!want_number(s, v, what))
-        return false;
-    return check_range(s, v, what, range, is_integral(v->num) && v->num >= lo && v->num <= hi);
-}
-
-/* seed: any unsigned 64-bit integer. Integers spelled in full are read exactly. */
-static void set_seed(Sema *s, const AstValue *v)
-{
-    if (!item_int(s, v, "seed", 0, HUGE_VAL, "an integer >= 0"))
-        return;
-    unsigned long long seed = 0;
-    bool too_large;
-    if (v->is_int) {
-        errno = 0;
-        seed = strtoull(v->text, NULL, 10);
-        too_large = errno == ERANGE;
-    } else {
-        too_large = v->num >= 18446744073709551616.0;
-        seed = too_large ? 0 : (unsigned long long)v->num;
-    }
-    if (too_large) {
-        diag_error(s->diag, v->loc, "seed %s is too large (limit 18446744073709551615)", v->text);
-        return;
-    }
-    s->net->train.seed = seed;
-    s->net->train.has_seed = true;
-}
-
-/* `scale none|standard`: how `netc train` scales input features. */
-static void check_scale(Sema *s, const AstStmt *it)
-{
-    static const char *const names[] = { "none", "standard", NULL };
-    const AstValue *v = it->nvals > 0 ? it->vals[0] : NULL;
-    if (!v || v->kind != VAL_WORD || v->key) {
-        diag_error(s->diag, v ? v->loc : after(it), "'scale' expects 'none' or 'standard'");
-        return;
-    }
-    int k = find_name(v->word, names);
-    if (k < 0) {
-        unknown(s, v->loc, "scaling", v->word, names);
-        return;
-    }
-    s->net->train.scale = names[k];
-    s->net->train.has_scale = true;
-    extra_values(s, it, 1, "the scaling");
-}
-
-/* One item line; each name may appear once. */
-static void check_train_item(Sema *s, const AstStmt *it)
-{
-    int k = find_name(it->name, train_item_names);
-    if (k < 0) {
-        unknown(s, it->name_loc, "train setting", it->name, train_item_names);
-        return;
-    }
-    if (!once(s, &s->items_seen[k], it, arena_printf(s->arena, "train setting '%s'", it->name)))
-        return;
-    if (k == 0) {
-        check_optimizer(s, it);
-        return;
-    }
-    if (k == 6) {
-        check_scale(s, it);
-        return;
-    }
-    static const char *const what[] = { "", "learning rate", "momentum", "batch size",
-                                        "epochs", "seed" };
-    static const char *const examples[] = { "", "lr 0.01", "momentum 0.9", "batch 32",
-                                            "epochs 100", "seed 1" };
-    if (it->nvals == 0) {
-        diag_error(s->diag, after(it), "'%s' expects a number, e.g. '%s'", it->name, examples[k]);
-        return;
-    }
-    const AstValue *v = it->vals[0];
-    TrainSpec *t = &s->net->train;
-    if (!want_number(s, v, what[k])) {
-        /* reported */
-    } else if (k == 1) {
-        set_lr(s, v);
-    } else if (k == 2) {
-        set_momentum(s, v);
-    } else if (k == 3 && item_int(s, v, what[k], 1, 1e6, "an integer from 1 to 1000000")) {
-        t->batch = (int)v->num;
-        t->has_batch = true;
-    } else if (k == 4 && item_int(s, v, what[k], 1, 1e9, "an integer from 1 to 1000000000")) {
-        t->epochs = (int)v->num;
-        t->has_epochs = true;
-    } else if (k == 5) {
-        set_seed(s, v);
-    }
-    extra_values(s, it, 1, arena_printf(s->arena, "the value of '%s'", it->name));
-}
+/* ---- the train block (sema_train.c) ---- */
 
 static void check_train(Sema *s, const AstStmt *st)
 {
-    if (!once(s, &s->train, st, "'train' block"))
-        return;
-    for (int i = 0; i < st->nitems; i++)
-        check_train_item(s, st->items[i]);
+    if (once(s, &s->train, st, "'train' block"))
+        sema_train(s, st);
 }
 
 /* ---- whole-network checks ---- */
@@ -847,13 +675,7 @@ static void check_whole(Sema *s)
 static void set_defaults(NetSpec *n)
 {
     n->precision = PREC_FLOAT;
-    n->train.optimizer = "sgd";
-    n->train.lr = 0.01;
-    n->train.momentum = 0;
-    n->train.batch = 32;
-    n->train.epochs = 100;
-    n->train.seed = 1;
-    n->train.scale = "none";
+    sema_train_defaults(&n->train);
 }
 
 static void check_stmt(Sema *s, const AstStmt *st, const AstStmt *prev)

@@ -1,5 +1,6 @@
-/* sema_int.h: what the two files of the sema stage share: sema.c (statements,
- * layers, loss, train block) and sema_graph.c (formulas, features, scalar graphs). */
+/* sema_int.h: what the files of the sema stage share: sema.c (statements,
+ * layers, loss), sema_train.c (the train block) and sema_graph.c (formulas,
+ * features, scalar graphs). */
 #ifndef NETC_SEMA_INT_H
 #define NETC_SEMA_INT_H
 
@@ -15,8 +16,6 @@ typedef struct {
     const AstStmt *first_dense, *last_dense;
     const AstStmt **names;      /* input and dense statements, for duplicate checks */
     int nnames, names_cap;
-    const AstValue *lr_val, *momentum_val;  /* where the train block set them */
-    const AstStmt *items_seen[8];           /* by index in train_item_names */
     int nodes_cap, formulas_cap, scalars_cap, features_cap;
 } Sema;
 
@@ -30,6 +29,10 @@ bool want_number(Sema *s, const AstValue *v, const char *what);
 bool check_range(Sema *s, const AstValue *v, const char *what, const char *range, bool ok);
 void check_layer_name(Sema *s, const AstStmt *st, const char *what);
 int check_size(Sema *s, const AstValue *v);
+
+/* sema_train.c */
+void sema_train_defaults(TrainSpec *t);
+void sema_train(Sema *s, const AstStmt *st);   /* one `train` block */
 
 /* sema_graph.c */
 void sema_formula_def(Sema *s, const AstStmt *st);     /* activation / loss with a formula */

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "ast.h"
+#include "netrt.h"
 
 typedef enum {
 #define ACT(kind, name, nparams, def) kind,
@@ -87,14 +88,19 @@ typedef struct {
     const AstStmt *stmt;
 } RegSpec;
 
-/* Training defaults from the `train` block; `has_*` says the spec set it. */
+/* Training defaults from the `train` block; `has_*` says the spec set it. The
+ * optimizer config starts from netrt_optim_defaults of the chosen optimizer. */
 typedef struct {
-    const char *optimizer;  /* "sgd" */
-    double lr, momentum;
+    NetrtOptimConfig optim;     /* kind, hyperparameters, schedule, clipping */
+    const char *optimizer;      /* netrt_optim_name(optim.kind) */
+    double lr, momentum;        /* copies of optim.lr and optim.momentum */
     int batch, epochs;
     unsigned long long seed;
-    const char *scale;      /* input feature scaling: "none" (default) or "standard" */
+    const char *scale;          /* input feature scaling: "none" (default), "standard", "minmax" */
+    int patience;               /* early stopping: epochs without improvement, 0 off */
+    double validation;          /* held-out fraction for early stopping */
     bool has_optimizer, has_lr, has_momentum, has_batch, has_epochs, has_seed, has_scale;
+    bool has_schedule, has_clip, has_patience, has_validation;
 } TrainSpec;
 
 typedef struct {

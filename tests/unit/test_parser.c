@@ -237,6 +237,79 @@ static void test_numbers(void)
     done(&r);
 }
 
+/* The train block: every optimizer's defaults, its keys, schedules, clipping,
+ * early stopping; lines in any order (lr before the optimizer still applies). */
+static void test_train_block(void)
+{
+    Run r;
+    run(&r, "t.net", "input x[4]\ndense y[3] softmax\nloss cross_entropy\ntrain\n"
+                     "  lr 0.002\n  optimizer adam beta1=0.8 weight_decay=0.001\n"
+                     "  schedule cosine min=1e-5\n  clip 2.5\n  patience 7\n"
+                     "  validation 0.2\n  scale minmax\nend\n");
+    CHECK_EQ_INT(diag_errors(&r.diag), 0);
+    const TrainSpec *t = r.net ? &r.net->train : NULL;
+    CHECK(t != NULL);
+    if (t) {
+        CHECK_EQ_INT(t->optim.kind, NETRT_OPT_ADAM);
+        CHECK(strcmp(t->optimizer, "adam") == 0);
+        CHECK(t->optim.lr == 0.002 && t->lr == 0.002 && t->has_lr);
+        CHECK(t->optim.beta1 == 0.8 && t->optim.beta2 == 0.999 && t->optim.eps == 1e-8);
+        CHECK(t->optim.weight_decay == 0.001);
+        CHECK_EQ_INT(t->optim.schedule, NETRT_SCHED_COSINE);
+        CHECK(t->optim.lr_min == 1e-5 && t->optim.clip_norm == 2.5);
+        CHECK(t->patience == 7 && t->validation == 0.2 && strcmp(t->scale, "minmax") == 0);
+        CHECK(t->has_schedule && t->has_clip && t->has_patience && t->has_validation);
+    }
+    done(&r);
+
+    /* defaults follow the optimizer: adadelta lr 1, rho 0.9, eps 1e-6 */
+    run(&r, "t.net", "input x[4]\ndense y[1] linear\nloss mse\ntrain\n"
+                     "  optimizer adadelta\n  schedule step every=5 gamma=0.5\nend\n");
+    t = r.net ? &r.net->train : NULL;
+    CHECK(t && t->optim.kind == NETRT_OPT_ADADELTA && t->optim.lr == 1.0);
+    CHECK(t && t->optim.rho == 0.9 && t->optim.eps == 1e-6 && !t->has_lr);
+    CHECK(t && t->optim.schedule == NETRT_SCHED_STEP && t->optim.step_size == 5);
+    CHECK(t && t->optim.gamma == 0.5);
+    done(&r);
+
+    /* `sgd ... nesterov` is the nesterov optimizer; adamw's decay defaults to 0.01 */
+    run(&r, "t.net", "input x[4]\ndense y[1] linear\nloss mse\ntrain\n"
+                     "  optimizer sgd lr=0.1 momentum=0.8 nesterov\nend\n");
+    t = r.net ? &r.net->train : NULL;
+    CHECK(t && t->optim.kind == NETRT_OPT_NESTEROV && t->optim.momentum == 0.8);
+    CHECK(t && strcmp(t->optimizer, "nesterov") == 0 && t->has_momentum);
+    done(&r);
+    run(&r, "t.net", "input x[4]\ndense y[1] linear\nloss mse\ntrain\n"
+                     "  optimizer adamw\nend\n");
+    t = r.net ? &r.net->train : NULL;
+    CHECK(t && t->optim.kind == NETRT_OPT_ADAMW && t->optim.weight_decay == 0.01);
+    CHECK(t && t->optim.lr == 0.001);
+    done(&r);
+    run(&r, "t.net", "input x[4]\ndense y[1] linear\nloss mse\ntrain\n"
+                     "  optimizer lbfgs history=5 tol_grad=1e-9\n"
+                     "  schedule constant\nend\n");
+    t = r.net ? &r.net->train : NULL;
+    CHECK(t && t->optim.kind == NETRT_OPT_LBFGS && t->optim.history == 5);
+    CHECK(t && t->optim.tol_grad == 1e-9 && t->optim.lr == 1.0);
+    done(&r);
+    run(&r, "t.net", "input x[4]\ndense y[1] linear\nloss mse\ntrain\n"
+                     "  optimizer rmsprop momentum=0.5 rho=0.9\n"
+                     "  schedule invscaling power=0.25\nend\n");
+    t = r.net ? &r.net->train : NULL;
+    CHECK(t && t->optim.kind == NETRT_OPT_RMSPROP && t->optim.rho == 0.9);
+    CHECK(t && t->optim.momentum == 0.5 && t->optim.eps == 1e-8 && t->optim.lr == 0.01);
+    CHECK(t && t->optim.schedule == NETRT_SCHED_INVSCALING && t->optim.power == 0.25);
+    done(&r);
+
+    /* a key of another optimizer names the keys this one takes */
+    run(&r, "t.net", "input x[4]\ndense y[1] linear\nloss mse\ntrain\n"
+                     "  optimizer sgd beta2=0.9\nend\n");
+    CHECK(r.net == NULL);
+    CHECK_CONTAINS(r.msgs, "5:17: error: optimizer 'sgd' does not take 'beta2'; it takes "
+                   "'lr', 'momentum', 'weight_decay' or 'nesterov'");
+    done(&r);
+}
+
 /* Line ends: CRLF, blank and comment-only lines, no final newline. */
 static void test_line_ends(void)
 {
@@ -316,6 +389,7 @@ int main(void)
     test_defaults();
     test_activations_and_options();
     test_numbers();
+    test_train_block();
     test_line_ends();
     test_recovery();
     test_sema_errors();

@@ -28,3 +28,22 @@ emit softmax_mse "input x[3]" "dense y[4] softmax" "loss mse"
 emit svm "input x[5]" "dense y[1] linear" "loss hinge" "regularize l2 0.1"
 emit wide "input x[40]" "dense h[33] sigmoid" "dense y[2] sigmoid" "loss bce"
 /usr/bin/python3 tests/torch/crosscheck.py "$B/netc" "$tmp"/*.net
+
+# Optimizer trajectories against torch.optim: a C harness steps libnetrt's
+# optimizers on two generated networks, optim_check.py repeats each run in torch.
+printf '%s\n' "network optim_ce" "precision double" "input x[4]" "dense h[5] tanh" \
+    "dense y[3] softmax" "loss cross_entropy" "regularize l2 0.01" > "$tmp/optim_ce.net"
+printf '%s\n' "network optim_mse" "precision double" "input x[3]" "dense h[4] tanh" \
+    "dense y[2] linear" "loss mse" > "$tmp/optim_mse.net"
+nets=
+for net in optim_ce optim_mse; do
+    if "$B/netc" build "$tmp/$net.net" -o "$tmp/$net" >/dev/null &&
+       ${CC:-cc} -std=c99 -O2 -Iruntime -I"$tmp/$net" -DMODEL="${net}_model" \
+           -o "$tmp/$net/harness" tests/torch/optim_harness.c "$tmp/$net/$net.c" \
+           "$tmp/$net/${net}_netrt.c" "$B/libnetrt.a" -lm; then
+        nets="$nets ${net#optim_}=$tmp/$net/harness=$tmp/$net.net"
+    else
+        echo "FAIL torch/optim_build_$net"
+    fi
+done
+[ -n "$nets" ] && /usr/bin/python3 tests/torch/optim_check.py "$B/netc" $nets

@@ -29,6 +29,7 @@ static const char *const usage_text =
     "  grad SPEC --weights W --data X.csv\n"
     "                                   loss, every gradient entry and output\n"
     "  inspect SPEC --json              the IR as JSON\n"
+    "  dot SPEC [--svg FILE]            the network as a Graphviz graph\n"
     "  weights dump W [SPEC]            a weights file as text\n"
     "\n"
     "`netc COMMAND --help` describes one command; docs/ has the language reference.\n";
@@ -251,6 +252,57 @@ static int cmd_trainer(const char *sub, int argc, char **argv)
     return rc;
 }
 
+/* netc dot SPEC [--svg FILE]: DOT on stdout, or an SVG through Graphviz's dot. */
+static int cmd_dot(int argc, char **argv)
+{
+    const char *path = NULL, *svg = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (is_help(argv[i])) {
+            printf("usage: netc dot SPEC [--svg FILE]\n"
+                   "Prints the network (or scalar graph) as a Graphviz DOT digraph; with --svg,\n"
+                   "renders it to FILE with Graphviz's `dot` (apt-get install graphviz).\n");
+            return 0;
+        } else if (strcmp(argv[i], "--svg") == 0 && i + 1 < argc) {
+            svg = argv[++i];
+        } else if (argv[i][0] == '-' || path) {
+            return usage_error("dot: unexpected argument '%s'", argv[i]);
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path)
+        return usage_error("dot: no spec given%s", "");
+    Compilation c;
+    int rc = compile_spec(&c, path, false);
+    if (rc == 0 && !svg) {
+        dot_write(stdout, &c);
+    } else if (rc == 0) {
+        char *cmd = malloc(strlen(svg) * 4 + 64), *q;
+        if (!cmd) {
+            compilation_free(&c);
+            return EXIT_INTERNAL;
+        }
+        /* single-quote the path for the shell */
+        q = cmd + sprintf(cmd, "dot -Tsvg -o '");
+        for (const char *p = svg; *p; p++)
+            q += *p == '\'' ? sprintf(q, "'\\''") : sprintf(q, "%c", *p);
+        sprintf(q, "'");
+        FILE *pipe = popen(cmd, "w");
+        if (pipe)
+            dot_write(pipe, &c);
+        int st = pipe ? pclose(pipe) : -1;
+        if (st != 0) {
+            fprintf(stderr, "netc: error: Graphviz's dot could not write '%s'\n"
+                            "hint: apt-get install graphviz, or use `netc dot SPEC > FILE.dot`\n",
+                    svg);
+            rc = EXIT_INPUT_ERROR;
+        }
+        free(cmd);
+    }
+    compilation_free(&c);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -297,12 +349,14 @@ int main(int argc, char **argv)
         compilation_free(&c);
         return rc;
     }
+    if (strcmp(cmd, "dot") == 0)
+        return cmd_dot(argc - 2, argv + 2);
     const char *subs[] = {"train", "gradcheck", "predict", "eval", "grad", NULL};
     for (int i = 0; subs[i]; i++)
         if (strcmp(cmd, subs[i]) == 0)
             return cmd_trainer(cmd, argc - 2, argv + 2);
     const char *cmds[] = {"check", "build", "train", "gradcheck", "predict", "eval",
-                          "grad", "inspect", "weights", NULL};
+                          "grad", "inspect", "weights", "dot", NULL};
     const char *s = diag_suggest(cmd, cmds);
     fprintf(stderr, "netc: unknown command '%s'", cmd);
     if (s)

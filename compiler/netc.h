@@ -35,6 +35,9 @@ int run_trainer(Compilation *c, const EmitOptions *eo, const char *sub, int argc
 /* netc grad / gradcheck on a scalar graph, in-process. */
 int run_scalar(Compilation *c, const char *sub, int argc, char **argv);
 
+/* dot.c: the spec as a Graphviz digraph. */
+void dot_write(FILE *out, const Compilation *c);
+
 /* inspect.c */
 void inspect_json(FILE *out, const Compilation *c);
 int weights_dump(int argc, char **argv);

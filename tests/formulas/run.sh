@@ -68,3 +68,19 @@ if out=$("$NETC" train specs/xor_feature.net --data examples/data/xor.csv --quie
 else
     echo "$out" | tail -5; echo "FAIL formulas/xor-feature-map"
 fi
+
+# netc dot: the graph's edges (each once), and an SVG when Graphviz is installed.
+if out=$("$NETC" dot tests/formulas/residual.net) &&
+   grep -q '"a" -> "r";' <<< "$out" && grep -q '"b" -> "r";' <<< "$out" &&
+   grep -q '"r" -> "r2";' <<< "$out" && [ "$(grep -c -- '->' <<< "$out")" -eq 8 ]; then
+    echo "ok   formulas/dot"
+else
+    echo "$out"; echo "FAIL formulas/dot"
+fi
+if command -v dot >/dev/null; then
+    if "$NETC" dot examples/lectures/circuit.net --svg "$tmp/c.svg" && grep -q "<svg" "$tmp/c.svg"; then
+        echo "ok   formulas/dot-svg"
+    else
+        echo "FAIL formulas/dot-svg"
+    fi
+fi

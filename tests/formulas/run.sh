@@ -72,7 +72,7 @@ fi
 # netc dot: the graph's edges (each once), and an SVG when Graphviz is installed.
 if out=$("$NETC" dot tests/formulas/residual.net) &&
    grep -q '"a" -> "r";' <<< "$out" && grep -q '"b" -> "r";' <<< "$out" &&
-   grep -q '"r" -> "r2";' <<< "$out" && [ "$(grep -c -- '->' <<< "$out")" -eq 8 ]; then
+   grep -q '"r" -> "r2";' <<< "$out" && [ "$(grep -c -- '->' <<< "$out")" -eq 9 ]; then
     echo "ok   formulas/dot"
 else
     echo "$out"; echo "FAIL formulas/dot"

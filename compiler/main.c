@@ -342,7 +342,7 @@ int main(int argc, char **argv)
         Compilation c;
         int rc = compile_spec(&c, path, false);
         if (rc == 0 && c.scalar) {
-            scalar_report(stdout, c.scalar);
+            scalar_json(stdout, c.scalar);
         } else if (rc == 0) {
             inspect_json(stdout, &c);
         }

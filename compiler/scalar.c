@@ -251,3 +251,21 @@ void scalar_emit(const ScalarGraph *g, const EmitOptions *o, EmittedFiles *out)
     out->source = text_of(write_source, g, o);
     out->netrt = NULL;
 }
+
+void scalar_json(FILE *out, const ScalarGraph *g)
+{
+    const NetSpec *n = g->spec;
+    fprintf(out, "{\n  \"network\": \"%s\",\n  \"kind\": \"scalar_graph\",\n  \"params\": {", n->name);
+    for (int i = 0; i < g->nparams; i++)
+        fprintf(out, "%s\"%s\": %.17g", i ? ", " : "", g->params[i]->name, g->values[i]);
+    fprintf(out, "},\n  \"features\": {");
+    for (int i = 0; i < g->nfeatures; i++)
+        fprintf(out, "%s\"%s\": %.17g", i ? ", " : "", n->features[i]->name,
+                expr_eval(g->features[i], g->values));
+    fprintf(out, "},\n  \"output\": {\"name\": \"%s\", \"value\": %.17g},\n  \"gradient\": {",
+            n->output->name, expr_eval(g->output, g->values));
+    for (int i = 0; i < g->nparams; i++)
+        fprintf(out, "%s\"%s\": %.17g", i ? ", " : "", g->params[i]->name,
+                expr_eval(g->grad[i], g->values));
+    fprintf(out, "}\n}\n");
+}

@@ -26,6 +26,8 @@ bool scalar_set(ScalarGraph *g, const char *assignment);
 void scalar_report(FILE *out, const ScalarGraph *g);
 /* Symbolic derivatives against central differences; 0 if all agree to tol. */
 int scalar_gradcheck(FILE *out, const ScalarGraph *g, double tol);
+/* The values and gradient as JSON (`netc inspect --json`). */
+void scalar_json(FILE *out, const ScalarGraph *g);
 /* NAME.h / NAME.c: `double NAME_output(const double *params, double *grad)`. */
 void scalar_emit(const ScalarGraph *g, const EmitOptions *o, EmittedFiles *out);
 

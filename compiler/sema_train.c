@@ -43,7 +43,8 @@ typedef struct {
 } HyperKey;
 
 static const HyperKey optim_keys[] = {
-    { "lr", "learning rate", offsetof(NetrtOptimConfig, lr), R_POSITIVE, FIRST_ORDER | OPT(LBFGS) },
+    { "lr", "learning rate", offsetof(NetrtOptimConfig, lr), R_POSITIVE,
+      FIRST_ORDER | OPT(LBFGS) },
     { "momentum", "momentum", offsetof(NetrtOptimConfig, momentum), R_UNIT,
       OPT(SGD) | OPT(NESTEROV) | OPT(RMSPROP) },
     { "beta1", "beta1", offsetof(NetrtOptimConfig, beta1), R_UNIT, OPT(ADAM) | OPT(ADAMW) },

@@ -116,49 +116,68 @@ typedef struct {
     int nesterov, decoupled;
 } Hyper;
 
-/* SGD: g' = g + wd p; v = mu v + g'; p -= lr (nesterov ? g' + mu v : v). */
-static void sgd_f64(double *p, const double *g, double *v, size_t n, const Hyper *h)
+/* SGD: g' = g + wd p; v = mu v + g'; p -= lr (nesterov ? g' + mu v : v).
+ * Branches sit outside the loops so each loop vectorizes; g + 0 p is g. */
+static void sgd_f64(double *restrict p, const double *restrict g, double *restrict v, size_t n,
+                    const Hyper *h)
 {
     const double lr = h->lr, wd = h->wd, mu = h->mu;
-    for (size_t i = 0; i < n; i++) {
-        double d = wd != 0.0 ? g[i] + wd * p[i] : g[i];
-        if (v) {
-            v[i] = v[i] * mu + d;
-            d = h->nesterov ? d + mu * v[i] : v[i];
+    if (!v) {
+        for (size_t i = 0; i < n; i++)
+            p[i] = p[i] - lr * (g[i] + wd * p[i]);
+    } else if (!h->nesterov) {
+        for (size_t i = 0; i < n; i++) {
+            v[i] = v[i] * mu + (g[i] + wd * p[i]);
+            p[i] = p[i] - lr * v[i];
         }
-        p[i] = p[i] - lr * d;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            double d = g[i] + wd * p[i];
+            v[i] = v[i] * mu + d;
+            p[i] = p[i] - lr * (d + mu * v[i]);
+        }
     }
 }
 
-static void sgd_f32(float *p, const float *g, float *v, size_t n, const Hyper *h)
+static void sgd_f32(float *restrict p, const float *restrict g, float *restrict v, size_t n,
+                    const Hyper *h)
 {
     const float lr = (float)h->lr, wd = (float)h->wd, mu = (float)h->mu;
-    for (size_t i = 0; i < n; i++) {
-        float d = wd != 0.0f ? g[i] + wd * p[i] : g[i];
-        if (v) {
-            v[i] = v[i] * mu + d;
-            d = h->nesterov ? d + mu * v[i] : v[i];
+    if (!v) {
+        for (size_t i = 0; i < n; i++)
+            p[i] = p[i] - lr * (g[i] + wd * p[i]);
+    } else if (!h->nesterov) {
+        for (size_t i = 0; i < n; i++) {
+            v[i] = v[i] * mu + (g[i] + wd * p[i]);
+            p[i] = p[i] - lr * v[i];
         }
-        p[i] = p[i] - lr * d;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            float d = g[i] + wd * p[i];
+            v[i] = v[i] * mu + d;
+            p[i] = p[i] - lr * (d + mu * v[i]);
+        }
     }
 }
 
 /* Adagrad: s += g'^2; p -= lr g' / (sqrt(s) + eps). */
-static void adagrad_f64(double *p, const double *g, double *s, size_t n, const Hyper *h)
+static void adagrad_f64(double *restrict p, const double *restrict g, double *restrict s, size_t n,
+                        const Hyper *h)
 {
     const double lr = h->lr, wd = h->wd, eps = h->eps;
     for (size_t i = 0; i < n; i++) {
-        double d = wd != 0.0 ? g[i] + wd * p[i] : g[i];
+        double d = g[i] + wd * p[i];
         s[i] = s[i] + d * d;
         p[i] = p[i] - lr * (d / (sqrt(s[i]) + eps));
     }
 }
 
-static void adagrad_f32(float *p, const float *g, float *s, size_t n, const Hyper *h)
+static void adagrad_f32(float *restrict p, const float *restrict g, float *restrict s, size_t n,
+                        const Hyper *h)
 {
     const float lr = (float)h->lr, wd = (float)h->wd, eps = (float)h->eps;
     for (size_t i = 0; i < n; i++) {
-        float d = wd != 0.0f ? g[i] + wd * p[i] : g[i];
+        float d = g[i] + wd * p[i];
         s[i] = s[i] + d * d;
         p[i] = p[i] - lr * (d / (sqrtf(s[i]) + eps));
     }
@@ -166,49 +185,48 @@ static void adagrad_f32(float *p, const float *g, float *s, size_t n, const Hype
 
 /* RMSprop: a = rho a + (1 - rho) g'^2; with momentum b = mu b + g' / (sqrt(a) + eps),
  * p -= lr b; without, p -= lr g' / (sqrt(a) + eps). */
-static void rmsprop_f64(double *p, const double *g, double *a, double *b, size_t n,
-                        const Hyper *h)
+static void rmsprop_f64(double *restrict p, const double *restrict g, double *restrict a,
+                        double *restrict b, size_t n, const Hyper *h)
 {
     const double lr = h->lr, wd = h->wd, rho = h->rho, c = 1.0 - h->rho, eps = h->eps;
+    const double mu = h->mu;
     for (size_t i = 0; i < n; i++) {
-        double d = wd != 0.0 ? g[i] + wd * p[i] : g[i];
+        double d = g[i] + wd * p[i];
         a[i] = a[i] * rho + c * d * d;
-        double avg = sqrt(a[i]) + eps;
         if (b) {
-            b[i] = b[i] * h->mu + d / avg;
+            b[i] = b[i] * mu + d / (sqrt(a[i]) + eps);
             p[i] = p[i] - lr * b[i];
         } else {
-            p[i] = p[i] - lr * (d / avg);
+            p[i] = p[i] - lr * (d / (sqrt(a[i]) + eps));
         }
     }
 }
 
-static void rmsprop_f32(float *p, const float *g, float *a, float *b, size_t n,
-                        const Hyper *h)
+static void rmsprop_f32(float *restrict p, const float *restrict g, float *restrict a,
+                        float *restrict b, size_t n, const Hyper *h)
 {
     const float lr = (float)h->lr, wd = (float)h->wd, rho = (float)h->rho;
     const float c = (float)(1.0 - h->rho), eps = (float)h->eps, mu = (float)h->mu;
     for (size_t i = 0; i < n; i++) {
-        float d = wd != 0.0f ? g[i] + wd * p[i] : g[i];
+        float d = g[i] + wd * p[i];
         a[i] = a[i] * rho + c * d * d;
-        float avg = sqrtf(a[i]) + eps;
         if (b) {
-            b[i] = b[i] * mu + d / avg;
+            b[i] = b[i] * mu + d / (sqrtf(a[i]) + eps);
             p[i] = p[i] - lr * b[i];
         } else {
-            p[i] = p[i] - lr * (d / avg);
+            p[i] = p[i] - lr * (d / (sqrtf(a[i]) + eps));
         }
     }
 }
 
 /* Adadelta: a = rho a + (1 - rho) g'^2; dx = sqrt(u + eps) / sqrt(a + eps) g';
  * u = rho u + (1 - rho) dx^2; p -= lr dx. */
-static void adadelta_f64(double *p, const double *g, double *a, double *u, size_t n,
-                         const Hyper *h)
+static void adadelta_f64(double *restrict p, const double *restrict g, double *restrict a,
+                         double *restrict u, size_t n, const Hyper *h)
 {
     const double lr = h->lr, wd = h->wd, rho = h->rho, c = 1.0 - h->rho, eps = h->eps;
     for (size_t i = 0; i < n; i++) {
-        double d = wd != 0.0 ? g[i] + wd * p[i] : g[i];
+        double d = g[i] + wd * p[i];
         a[i] = a[i] * rho + c * d * d;
         double dx = sqrt(u[i] + eps) / sqrt(a[i] + eps) * d;
         u[i] = u[i] * rho + c * dx * dx;
@@ -216,13 +234,13 @@ static void adadelta_f64(double *p, const double *g, double *a, double *u, size_
     }
 }
 
-static void adadelta_f32(float *p, const float *g, float *a, float *u, size_t n,
-                         const Hyper *h)
+static void adadelta_f32(float *restrict p, const float *restrict g, float *restrict a,
+                         float *restrict u, size_t n, const Hyper *h)
 {
     const float lr = (float)h->lr, wd = (float)h->wd, rho = (float)h->rho;
     const float c = (float)(1.0 - h->rho), eps = (float)h->eps;
     for (size_t i = 0; i < n; i++) {
-        float d = wd != 0.0f ? g[i] + wd * p[i] : g[i];
+        float d = g[i] + wd * p[i];
         a[i] = a[i] * rho + c * d * d;
         float dx = sqrtf(u[i] + eps) / sqrtf(a[i] + eps) * d;
         u[i] = u[i] * rho + c * dx * dx;
@@ -233,32 +251,32 @@ static void adadelta_f32(float *p, const float *g, float *a, float *u, size_t n,
 /* Adam: m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2;
  * p -= lr / (1 - b1^t) m / (sqrt(v) / sqrt(1 - b2^t) + eps).
  * AdamW first decays p *= 1 - lr wd and leaves g unchanged. */
-static void adam_f64(double *p, const double *g, double *m, double *v, size_t n,
-                     const Hyper *h)
+static void adam_f64(double *restrict p, const double *restrict g, double *restrict m,
+                     double *restrict v, size_t n, const Hyper *h)
 {
     const double wd = h->decoupled ? 0.0 : h->wd, b1 = h->b1, b2 = h->b2;
     const double c1 = 1.0 - h->b1, c2 = 1.0 - h->b2, eps = h->eps;
-    const double ss = h->step_size, bc2s = h->bc2_sqrt, keep = 1.0 - h->lr * h->wd;
+    const double ss = h->step_size, bc2s = h->bc2_sqrt;
+    const double keep = h->decoupled ? 1.0 - h->lr * h->wd : 1.0;    /* p 1 = p */
     for (size_t i = 0; i < n; i++) {
-        if (h->decoupled)
-            p[i] = p[i] * keep;
-        double d = wd != 0.0 ? g[i] + wd * p[i] : g[i];
+        p[i] = p[i] * keep;
+        double d = g[i] + wd * p[i];
         m[i] = m[i] * b1 + c1 * d;
         v[i] = v[i] * b2 + c2 * d * d;
         p[i] = p[i] - ss * (m[i] / (sqrt(v[i]) / bc2s + eps));
     }
 }
 
-static void adam_f32(float *p, const float *g, float *m, float *v, size_t n, const Hyper *h)
+static void adam_f32(float *restrict p, const float *restrict g, float *restrict m,
+                     float *restrict v, size_t n, const Hyper *h)
 {
     const float wd = h->decoupled ? 0.0f : (float)h->wd, b1 = (float)h->b1, b2 = (float)h->b2;
     const float c1 = (float)(1.0 - h->b1), c2 = (float)(1.0 - h->b2), eps = (float)h->eps;
     const float ss = (float)h->step_size, bc2s = (float)h->bc2_sqrt;
-    const float keep = (float)(1.0 - h->lr * h->wd);
+    const float keep = h->decoupled ? (float)(1.0 - h->lr * h->wd) : 1.0f;
     for (size_t i = 0; i < n; i++) {
-        if (h->decoupled)
-            p[i] = p[i] * keep;
-        float d = wd != 0.0f ? g[i] + wd * p[i] : g[i];
+        p[i] = p[i] * keep;
+        float d = g[i] + wd * p[i];
         m[i] = m[i] * b1 + c1 * d;
         v[i] = v[i] * b2 + c2 * d * d;
         p[i] = p[i] - ss * (m[i] / (sqrtf(v[i]) / bc2s + eps));

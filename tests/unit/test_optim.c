@@ -144,7 +144,8 @@ static void test_adagrad(void)
     /* s1 = g1^2, so step 1 moves each by 0.1 sign(g1) (eps 1e-10 shifts it ~1e-10);
      * s2 = (1.25, 2, 0.3125): step 2 moves by 0.1 g2 / sqrt(s2). */
     double e = 1e-10;
-    double w1[3] = { 1 - 0.1 * 0.5 / (0.5 + e), 2 + 0.1 * 1 / (1 + e), 0.5 - 0.1 * 0.25 / (0.25 + e) };
+    double w1[3] = { 1 - 0.1 * 0.5 / (0.5 + e), 2 + 0.1 * 1 / (1 + e),
+                     0.5 - 0.1 * 0.25 / (0.25 + e) };
     double w2[3] = { w1[0] - 0.1 / (sqrt(1.25) + e), w1[1] - 0.1 / (sqrt(2.0) + e),
                      w1[2] + 0.1 * 0.5 / (sqrt(0.3125) + e) };
     expect_steps("adagrad", &c, w1, w2);

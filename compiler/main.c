@@ -351,12 +351,19 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "dot") == 0)
         return cmd_dot(argc - 2, argv + 2);
+    if (strcmp(cmd, "export") == 0)
+        return cmd_export(argc - 2, argv + 2);
+    if (strcmp(cmd, "fmt") == 0)
+        return cmd_fmt(argc - 2, argv + 2);
+    if (strcmp(cmd, "summary") == 0)
+        return cmd_summary(argc - 2, argv + 2);
     const char *subs[] = {"train", "gradcheck", "predict", "eval", "grad", NULL};
     for (int i = 0; subs[i]; i++)
         if (strcmp(cmd, subs[i]) == 0)
             return cmd_trainer(cmd, argc - 2, argv + 2);
     const char *cmds[] = {"check", "build", "train", "gradcheck", "predict", "eval",
-                          "grad", "inspect", "weights", "dot", NULL};
+                          "grad", "inspect", "weights", "dot", "export", "fmt", "summary",
+                          NULL};
     const char *s = diag_suggest(cmd, cmds);
     fprintf(stderr, "netc: unknown command '%s'", cmd);
     if (s)

@@ -35,6 +35,11 @@ int run_trainer(Compilation *c, const EmitOptions *eo, const char *sub, int argc
 /* netc grad / gradcheck on a scalar graph, in-process. */
 int run_scalar(Compilation *c, const char *sub, int argc, char **argv);
 
+/* Subcommands in their own files: argv holds the arguments after the command. */
+int cmd_export(int argc, char **argv);     /* export.c: inference code with baked weights */
+int cmd_fmt(int argc, char **argv);        /* fmt.c: canonical layout */
+int cmd_summary(int argc, char **argv);    /* summary.c: a Keras-style table */
+
 /* dot.c: the spec as a Graphviz digraph. */
 void dot_write(FILE *out, const Compilation *c);
 

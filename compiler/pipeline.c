@@ -16,6 +16,13 @@ int compile_spec(Compilation *c, const char *path, bool force_double)
     c->file = src_load(&c->arena, path);
     if (!c->file)
         return EXIT_INPUT_ERROR;
+    if (strncmp(c->file->text, "FANN_", 5) == 0) {
+        /* FANN's saved networks share the .net extension */
+        fprintf(stderr, "%s:1:1: error: this is a FANN saved network (it starts with 'FANN_'), "
+                        "not a netc spec\nhint: a netc spec starts with statements such as "
+                        "'network NAME' and 'input x[N]'; see docs/language.md\n", path);
+        return EXIT_INPUT_ERROR;
+    }
     c->ast = parse_spec(&c->arena, &c->diag, c->file);
     if (diag_errors(&c->diag))
         return EXIT_INPUT_ERROR;

@@ -35,7 +35,8 @@ typedef struct {
 
 enum { SEC_INCLUDES, SEC_HELPERS, SEC_FORWARD, SEC_BACKWARD, SEC_MODEL, SEC_COUNT };
 
-typedef struct {
+typedef struct Emitter Emitter;
+struct Emitter {
     const IrGraph *g;
     const EmitOptions *opt;
     Arena *a;               /* scratch names */
@@ -47,7 +48,11 @@ typedef struct {
     const char *R;          /* the real type: NAME_real */
     bool dbl;               /* double precision */
     bool need_sigmoid, need_dropout, need_rng;  /* helpers to emit */
-} Emitter;
+    /* Inference-only mode (emit_infer.c): where values live instead of params and
+     * work; NULL for the training build. */
+    const char *(*value_ptr)(Emitter *e, const IrValue *v);
+    const void *layout;
+};
 
 void buf_printf(Buf *b, const char *fmt, ...) NETC_PRINTF(2, 3);
 void buf_free(Buf *b);

@@ -190,6 +190,8 @@ static void open_kernel(Emitter *e, const IrInstr *ins, const Sig *s)
 
 const char *emit_value_ptr(Emitter *e, const IrValue *v, const char *batch)
 {
+    if (e->value_ptr)
+        return e->value_ptr(e, v);
     switch (v->kind) {
     case VAL_INPUT: return "x";
     case VAL_TARGET: return "t";

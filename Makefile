@@ -18,7 +18,7 @@ all: $(B)/netc $(B)/libnetrt.a $(B)/include/netrt.h
 .PHONY: all test test-unit clean demo examples mnist golden-update accuracy bench
 
 $(B)/netc: $(CC_OBJ) $(B)/libnetrt.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(CC_OBJ) $(B)/libnetrt.a -lm
+	$(CC) $(ALL_CFLAGS) -o $@ $(CC_OBJ) $(B)/libnetrt.a -lz -lm
 $(B)/libnetrt.a: $(RT_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
@@ -47,7 +47,7 @@ $(B)/runtime/%.o: runtime/%.c
 $(B)/tests/unit/%: tests/unit/%.c $(B)/libnetrt.a $(filter-out $(B)/compiler/main.o,$(CC_OBJ))
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iruntime -Icompiler -I$(B)/compiler -Itests/lib -o $@ $< \
-	    $(filter-out $(B)/compiler/main.o,$(CC_OBJ)) $(B)/libnetrt.a -lm
+	    $(filter-out $(B)/compiler/main.o,$(CC_OBJ)) $(B)/libnetrt.a -lz -lm
 
 # The whole suite, fast groups first; tests/run.sh prints one ok/FAIL line per
 # test and a closing `N passed, N failed` line.

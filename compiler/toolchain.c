@@ -168,6 +168,7 @@ static int compile_trainer(const Build *b, const Runtime *rt, const char *name, 
     for (int i = 0; i < 3; i++)
         argv[n++] = src[i];
     argv[n++] = (char *)rt->lib;
+    argv[n++] = "-lz";
     argv[n++] = "-lm";
     argv[n] = NULL;
     int rc = run_wait(argv);

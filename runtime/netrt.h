@@ -145,40 +145,71 @@ typedef struct {
     int num_classes;            /* classification: number of classes the model predicts */
     char path[512];
     double *x64, *t64;          /* full-precision copies (netrt_dataset_load_csv_exact), else NULL */
+    int is_view;                /* the arrays belong to another data set (netrt_dataset_split) */
 } NetrtDataset;
 
-/* Loads a CSV with a header row: features first, then the target column(s). The
- * file must have model->input_size feature columns; targets are encoded for
- * model->target. Errors name the file, row and column; returns 0 on success,
- * -1 after printing the error to stderr. */
+/* Where a data set's targets are; NULL fields take the defaults. */
+typedef struct {
+    /* CSV: the target column(s), comma-separated, each a header name or a 0-based
+     * index (negative counts from the end: -1 is the last column). NULL: a column
+     * named 'label' if there is one, else the last column(s). */
+    const char *target;
+    /* IDX images: the labels file. NULL: the images path with 'images-idx3'
+     * replaced by 'labels-idx1', when it contains that. */
+    const char *labels;
+} NetrtDataSource;
+
+enum {
+    NETRT_LOAD_TARGETS_OPTIONAL = 1,    /* inputs alone are fine (prediction) */
+    NETRT_LOAD_EXACT = 2                /* also keep CSV values as doubles in x64/t64 */
+};
+
+/* Loads a data set from path: an IDX image file (MNIST's format) or a CSV file
+ * with a header row, either one plain or gzip-compressed (recognised by content).
+ * IDX images are flattened and scaled to [0, 1], IDX labels are class indices.
+ * The file must have model->input_size features; targets are encoded for
+ * model->target. src may be NULL; flags are NETRT_LOAD_*. Errors name the file
+ * (and for CSV the row and column); returns 0 on success, -1 after printing the
+ * error to stderr. */
+int netrt_dataset_load(NetrtDataset *ds, const NetrtModel *m, const char *path,
+                       const NetrtDataSource *src, int flags);
+/* netrt_dataset_load with flags 0, NETRT_LOAD_TARGETS_OPTIONAL and
+ * NETRT_LOAD_TARGETS_OPTIONAL | NETRT_LOAD_EXACT, and the default columns. */
 int netrt_dataset_load_csv(NetrtDataset *ds, const NetrtModel *m, const char *path);
-/* Like netrt_dataset_load_csv, but the target columns may be absent (exactly
- * model->input_size columns, for prediction): then t and label are NULL and
- * num_targets is 0. */
 int netrt_dataset_load_csv_inputs(NetrtDataset *ds, const NetrtModel *m, const char *path);
-/* Like netrt_dataset_load_csv_inputs, and also keeps the values at full double
- * precision in x64/t64 (for `grad`, whose results are compared with PyTorch). */
 int netrt_dataset_load_csv_exact(NetrtDataset *ds, const NetrtModel *m, const char *path);
+/* IDX images (and labels, unless labels_path is NULL) into ds. */
+int netrt_dataset_load_idx(NetrtDataset *ds, const NetrtModel *m, const char *images_path,
+                           const char *labels_path);
+/* Holds out round-up(fraction * rows) rows of ds into held, chosen with seed:
+ * stratified by class when ds has labels (every class keeps its share), else
+ * uniformly. Rows are reordered in place, each part keeping the file's order;
+ * ds keeps the rest and held becomes a view into ds's arrays (valid while ds is;
+ * netrt_dataset_free on it only forgets the view). Returns 0, or -1 (message
+ * printed) when either part would be empty. */
+int netrt_dataset_split(NetrtDataset *ds, NetrtDataset *held, double fraction, uint64_t seed);
 void netrt_dataset_free(NetrtDataset *ds);
 
 /* ---- Input scaling, fitted on the training set and saved with the weights, so
  * predict and eval apply the same x' = (x - mean) / std ---- */
 typedef enum {
     NETRT_SCALE_NONE = 0,
-    NETRT_SCALE_STANDARD = 1    /* mean 0, variance 1 per feature (population std) */
+    NETRT_SCALE_STANDARD = 1,   /* mean 0, variance 1 per feature (population std) */
+    NETRT_SCALE_MINMAX = 2      /* [0, 1] per feature over the training set */
 } NetrtScale;
 typedef struct {
     NetrtScale kind;
     int n;                      /* features; 0 when kind is NETRT_SCALE_NONE */
-    double *mean, *std;         /* [n] each, owned */
+    double *mean, *std;         /* [n] each, owned; minmax: mean = min, std = max - min */
 } NetrtScaler;
-/* Fits kind on ds's features (a feature with std 0 gets std 1). Returns 0 or -1. */
+/* Fits kind on ds's features (a constant feature gets std 1, or range 1). Returns 0 or -1. */
 int netrt_scaler_fit(NetrtScaler *s, NetrtScale kind, const NetrtDataset *ds);
 /* Scales ds's features (and x64 if present) in place; a no-op for NETRT_SCALE_NONE. */
 void netrt_scaler_apply(const NetrtScaler *s, NetrtDataset *ds);
 void netrt_scaler_free(NetrtScaler *s);
-/* "none" or "standard" -> kind; returns -1 for anything else. */
+/* "none", "standard" or "minmax" -> kind; returns -1 for anything else. */
 int netrt_scale_parse(const char *name, NetrtScale *kind);
+const char *netrt_scale_name(NetrtScale kind);
 
 /* ---- Weights files (format in docs/weights.md) ---- */
 /* Writes atomically (temporary file, fsync, rename). Returns 0 or -1 (message printed). */
@@ -255,32 +286,82 @@ int netrt_sgd_init(NetrtSgd *opt, const NetrtModel *m, double lr, double momentu
 void netrt_sgd_step(NetrtSgd *opt, const NetrtModel *m, void *params, const void *grad);
 void netrt_sgd_free(NetrtSgd *opt);
 
-/* ---- Training ---- */
-typedef struct {
-    double lr, momentum;
-    int batch, epochs;
-    unsigned long long seed;
-    int quiet;                  /* no per-epoch lines */
-    int progress;               /* -1 auto (terminal), 0 plain lines, 1 live line */
-} NetrtTrainOptions;
-
+/* ---- Training (docs/training.md) ---- */
 typedef struct {
     double loss;
     double accuracy;            /* classification: fraction correct */
     double mse, r2;             /* regression */
 } NetrtMetrics;
 
+/* One epoch of a run, as shown, logged (--log), plotted (--plot) and kept in
+ * checkpoints. Metrics not measured that epoch are NAN. */
+typedef struct {
+    int epoch;                  /* 1-based */
+    double seconds;             /* training time so far, across resumes */
+    double lr;                  /* learning rate of the epoch's last update */
+    double batch_loss;          /* mean loss of the epoch's mini-batches as trained (dropout on) */
+    NetrtMetrics train, valid, test;    /* after the epoch, without dropout */
+} NetrtEpoch;
+
+typedef struct {
+    NetrtOptimConfig optim;
+    int batch, epochs;
+    unsigned long long seed;
+    int quiet;                  /* no per-epoch lines */
+    int progress;               /* -1 auto (terminal), 0 plain lines, 1 live progress bar */
+    const NetrtDataset *valid;  /* validation set, measured every epoch; NULL for none */
+    int patience;               /* > 0: stop after this many epochs without a lower validation
+                                 * loss and keep the best epoch's weights (needs valid) */
+    const char *log_path;       /* per-epoch metrics as CSV, or NULL */
+    const char *plot_path;      /* SVG learning curve written at the end, or NULL */
+    const char *checkpoint_path;    /* checkpoint file, or NULL */
+    int checkpoint_every;       /* epochs between checkpoints (the last epoch always writes one) */
+    const char *resume_path;    /* continue the run saved in this checkpoint, or NULL */
+    const NetrtScaler *scaler;  /* the input scaling, kept in checkpoints; NULL for none */
+} NetrtTrainOptions;
+
+typedef struct {
+    int epochs_run;             /* the last epoch trained */
+    int resumed_from;           /* the epoch a --resume checkpoint had reached, else 0 */
+    int best_epoch;             /* early stopping: the epoch whose weights were kept, else 0 */
+    double best_loss;           /* its validation loss */
+    int stopped_early;          /* patience ran out before the last epoch */
+    int converged;              /* L-BFGS: no further progress possible */
+} NetrtTrainResult;
+
+/* The spec's defaults (m->train), with fallbacks for a descriptor that leaves them 0. */
 void netrt_train_options_default(NetrtTrainOptions *o, const NetrtModel *m);
-/* Trains params in place on ds (shuffled each epoch from the seed). Returns 0, or -1
- * if training stopped on a non-finite loss. */
+/* Trains params in place on train (shuffled each epoch from the seed); test, if not
+ * NULL, is only reported. With o->patience the best epoch's weights are restored.
+ * result may be NULL. Returns 0, or -1 after an error (non-finite loss, unusable
+ * checkpoint, failed write). */
 int netrt_train(const NetrtModel *m, void *params, const NetrtDataset *train,
-                const NetrtDataset *test, const NetrtTrainOptions *o);
+                const NetrtDataset *test, const NetrtTrainOptions *o, NetrtTrainResult *result);
 /* Loss (no dropout) and metrics of params over a whole data set. */
 void netrt_evaluate(const NetrtModel *m, const void *params, const NetrtDataset *ds,
                     NetrtMetrics *out);
 /* Prints `label: loss L accuracy A%` or `label: loss L mse M r2 R` to out. */
 void netrt_print_metrics(FILE *out, const NetrtModel *m, const char *label,
                          const NetrtMetrics *mt);
+
+/* ---- Reports (report.c): confusion matrix, per-class scores, learning curve ---- */
+typedef struct {
+    int k;                      /* classes */
+    long *counts;               /* [k][k]: row = true class, column = predicted class */
+} NetrtConfusion;
+int netrt_confusion_init(NetrtConfusion *c, int k);
+void netrt_confusion_free(NetrtConfusion *c);
+void netrt_confusion_add(NetrtConfusion *c, int truth, int predicted);
+/* Adds the model's predictions over ds (which must have labels). Returns 0 or -1. */
+int netrt_confusion_eval(NetrtConfusion *c, const NetrtModel *m, const void *params,
+                         const NetrtDataset *ds);
+/* Class j's precision, recall and F1; 0 where undefined (scikit-learn's zero_division=0). */
+void netrt_confusion_scores(const NetrtConfusion *c, int j, double *precision, double *recall,
+                            double *f1);
+/* Prints the matrix and a precision/recall/F1/support table with macro and weighted averages. */
+void netrt_confusion_print(FILE *out, const NetrtConfusion *c, const char *label);
+/* Writes an SVG learning curve (loss, and accuracy or r2, by epoch) atomically. */
+int netrt_plot_svg(const NetrtModel *m, const NetrtEpoch *hist, int n, const char *path);
 
 /* ---- Gradient check (docs/gradcheck.md) ---- */
 typedef struct {

@@ -1,6 +1,7 @@
-/* train.c: the training loop (shuffle, mini-batch, loss_grad, SGD step),
- * evaluation over whole data sets, the metrics line, and progress display.
- * Every buffer is allocated before the first step. */
+/* train.c: the training loop (shuffle, mini-batch, loss_grad, optimizer step;
+ * or full-batch L-BFGS), evaluation over whole data sets, early stopping,
+ * per-epoch reporting (lines or a live progress bar, CSV log, SVG plot) and
+ * checkpoints. Every buffer is allocated before the first step. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -9,12 +10,15 @@
 #include <unistd.h>
 
 #include "checked.h"
+#include "internal.h"
 #include "netrt.h"
 
 #define EVAL_BATCH 256
-#define LIVE_INTERVAL 0.1       /* seconds between live-line updates */
+#define LBFGS_CHUNK 1024        /* rows per loss_grad call in a full-batch evaluation */
+#define LIVE_INTERVAL 0.1       /* seconds between progress-bar redraws */
+#define BAR_WIDTH 24
 
-/* Real-typed buffers for up to cap samples (y and t may be absent). */
+/* Real-typed buffers for up to cap samples (y may be absent). */
 typedef struct {
     int cap;
     void *x, *t, *y, *work;
@@ -36,7 +40,7 @@ static int batch_init(Batch *b, const NetrtModel *m, int cap, bool with_y)
     b->cap = cap;
     b->x = NETRT_MALLOC(n * m->input_size, rs);
     b->t = NETRT_MALLOC(n * m->output_size, rs);
-    b->work = NETRT_MALLOC(n * m->work_per_sample, rs);
+    b->work = NETRT_MALLOC(n * m->work_per_sample + 1, rs);
     if (with_y)
         b->y = NETRT_MALLOC(n * m->output_size, rs);
     if (!b->x || !b->t || !b->work || (with_y && !b->y)) {
@@ -109,6 +113,15 @@ static bool element_correct(const NetrtModel *m, double y, double t)
     }
 }
 
+/* The class a row of outputs predicts (single-label classifiers). */
+int netrt_predicted_class(const NetrtModel *m, const void *y, size_t at)
+{
+    size_t k = m->output_size;
+    if (k > 1)
+        return (int)argmax(m, y, at, k);
+    return netrt_get(m, y, at) >= (m->target == NETRT_TARGET_SIGNED ? 0.0 : 0.5);
+}
+
 /* Adds the accuracy and squared error of rows [start, start+n) with outputs y. */
 static void tally_batch(const NetrtModel *m, const NetrtDataset *ds, int start, int n,
                         const void *y, Tally *s)
@@ -169,9 +182,9 @@ static void evaluate_with(const NetrtModel *m, const void *params, const NetrtDa
         tally_batch(m, ds, start, n, b->y, &s);
     }
     out->loss = s.loss_sum / (double)s.rows;
-    out->accuracy = s.judged ? (double)s.correct / (double)s.judged : 0.0;
+    out->accuracy = s.judged ? (double)s.correct / (double)s.judged : NAN;
     out->mse = s.sse / (double)s.elements;
-    out->r2 = m->classification ? 0.0 : r2_score(ds, s.sse);
+    out->r2 = m->classification ? NAN : r2_score(ds, s.sse);
 }
 
 void netrt_evaluate(const NetrtModel *m, const void *params, const NetrtDataset *ds,
@@ -204,9 +217,12 @@ typedef enum { SHOW_NONE, SHOW_LINES, SHOW_LIVE } ShowMode;
 
 typedef struct {
     ShowMode mode;
-    int every;              /* SHOW_LINES: print every this many epochs */
-    double last;            /* SHOW_LIVE: time of the last update */
-    bool on_screen;         /* SHOW_LIVE: a line without its newline is showing */
+    int every;              /* print an epoch line every this many epochs */
+    int first, epochs;      /* the first epoch this run trains; the last */
+    double start;           /* clock when this run started */
+    double before;          /* training seconds before this run (a resumed checkpoint) */
+    double last;            /* SHOW_LIVE: time of the last redraw */
+    bool on_screen;         /* SHOW_LIVE: a bar is showing */
 } Display;
 
 static double now_seconds(void)
@@ -216,136 +232,208 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void display_init(Display *d, const NetrtTrainOptions *o)
+static void display_init(Display *d, const NetrtTrainOptions *o, int first, double before)
 {
     memset(d, 0, sizeof *d);
     d->every = o->epochs / 20 > 1 ? o->epochs / 20 : 1;
+    d->first = first;
+    d->epochs = o->epochs;
+    d->before = before;
     if (o->quiet)
         d->mode = SHOW_NONE;
     else if (o->progress == 1 || (o->progress == -1 && isatty(fileno(stderr))))
         d->mode = SHOW_LIVE;
     else
         d->mode = SHOW_LINES;
-    d->last = now_seconds();
+    d->start = d->last = now_seconds();
 }
 
-/* Ends a live line so that what follows starts on a fresh line. */
-static void display_break(Display *d)
+/* Training seconds so far, across resumes. */
+static double display_elapsed(const Display *d)
+{
+    return d->before + now_seconds() - d->start;
+}
+
+/* Removes the progress bar, so what follows starts on a clean line. */
+static void display_clear(Display *d)
 {
     if (d->on_screen) {
-        fputc('\n', stderr);
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
         d->on_screen = false;
     }
 }
 
+/* "8.3s", "2m05s", "1h02m" */
+static void format_duration(char *out, size_t size, double s)
+{
+    if (!(s >= 0) || s > 1e8)
+        snprintf(out, size, "?");
+    else if (s < 60)
+        snprintf(out, size, "%.1fs", s);
+    else if (s < 3600)
+        snprintf(out, size, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else
+        snprintf(out, size, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
+}
+
+/* Seconds left if the rest goes as fast as this run so far; done is the epochs
+ * this run has finished, fractionally. */
+static double display_eta(const Display *d, double done)
+{
+    double total = d->epochs - d->first + 1, spent = now_seconds() - d->start;
+    return done > 0 ? spent / done * (total - done) : NAN;
+}
+
 static void print_metric_pair(const NetrtModel *m, const char *prefix, const NetrtMetrics *mt)
 {
+    if (isnan(mt->loss))
+        return;
     if (m->classification)
         fprintf(stderr, "  %sloss %.4g  %saccuracy %.2f%%", prefix, mt->loss, prefix,
                 100.0 * mt->accuracy);
     else
-        fprintf(stderr, "  %sloss %.4g  %smse %.4g", prefix, mt->loss, prefix, mt->mse);
+        fprintf(stderr, "  %sloss %.4g  %smse %.4g  %sr2 %.4f", prefix, mt->loss, prefix,
+                mt->mse, prefix, mt->r2);
 }
 
-/* Prints (or redraws) the line for an evaluated epoch. */
-static void display_epoch(Display *d, const NetrtModel *m, int epoch, int epochs,
-                          const NetrtMetrics *train, const NetrtMetrics *test)
+/* Whether an epoch's end deserves a line. */
+static bool display_due(const Display *d, int epoch)
 {
-    if (d->mode == SHOW_LIVE)
-        fputc('\r', stderr);
-    fprintf(stderr, "epoch %d/%d", epoch, epochs);
-    print_metric_pair(m, "", train);
-    if (test)
-        print_metric_pair(m, "test ", test);
-    if (d->mode == SHOW_LIVE) {
-        fputs("\033[K", stderr);        /* clear what a longer earlier line left */
-        d->on_screen = true;
-        if (epoch == epochs)
-            display_break(d);
-    } else {
-        fputc('\n', stderr);
-    }
+    return d->mode != SHOW_NONE && (epoch == d->epochs || epoch % d->every == 0);
+}
+
+/* Prints the line of a measured epoch: metrics, time so far and time left. */
+static void display_epoch(Display *d, const NetrtModel *m, const NetrtEpoch *e, bool last)
+{
+    char spent[32], left[32];
+    display_clear(d);
+    fprintf(stderr, "epoch %d/%d", e->epoch, d->epochs);
+    if (isnan(e->train.loss))
+        fprintf(stderr, "  batch loss %.4g", e->batch_loss);
+    print_metric_pair(m, "", &e->train);
+    print_metric_pair(m, "valid ", &e->valid);
+    print_metric_pair(m, "test ", &e->test);
+    format_duration(spent, sizeof spent, e->seconds);
+    format_duration(left, sizeof left, display_eta(d, e->epoch - d->first + 1));
+    if (last)
+        fprintf(stderr, "  %s\n", spent);
+    else
+        fprintf(stderr, "  %s  ETA %s\n", spent, left);
     fflush(stderr);
 }
 
-/* Live mode only: shows progress inside a long epoch. */
-static void display_batch(Display *d, int epoch, int epochs, int batch, int batches,
-                          double running_loss)
+/* The live progress bar, redrawn at most every LIVE_INTERVAL seconds. */
+static void display_batch(Display *d, int epoch, int batch, int batches, double running_loss)
 {
+    char spent[32], left[32], bar[BAR_WIDTH + 1];
     double t = now_seconds();
     if (d->mode != SHOW_LIVE || t - d->last < LIVE_INTERVAL)
         return;
     d->last = t;
-    fprintf(stderr, "\repoch %d/%d  batch %d/%d  loss %.4g\033[K", epoch, epochs, batch,
-            batches, running_loss);
+    double done = epoch - d->first + (double)batch / batches;
+    double frac = (epoch - 1 + (double)batch / batches) / d->epochs;
+    int fill = (int)(frac * BAR_WIDTH);
+    for (int i = 0; i < BAR_WIDTH; i++)
+        bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+    bar[BAR_WIDTH] = '\0';
+    format_duration(spent, sizeof spent, display_elapsed(d));
+    format_duration(left, sizeof left, display_eta(d, done));
+    fprintf(stderr, "\repoch %d/%d [%s] batch %d/%d  loss %.4g  %s  ETA %s\033[K", epoch,
+            d->epochs, bar, batch, batches, running_loss, spent, left);
     d->on_screen = true;
     fflush(stderr);
-}
-
-/* Whether an epoch's end deserves an evaluated line. */
-static bool display_due(Display *d, int epoch, int epochs)
-{
-    double t;
-    if (d->mode == SHOW_NONE)
-        return false;
-    if (epoch == epochs)
-        return true;
-    if (d->mode == SHOW_LINES)
-        return epoch % d->every == 0;
-    t = now_seconds();
-    if (t - d->last < LIVE_INTERVAL)
-        return false;
-    d->last = t;
-    return true;
 }
 
 /* ---- training ---- */
 
 void netrt_train_options_default(NetrtTrainOptions *o, const NetrtModel *m)
 {
-    o->lr = m->train.optim.lr > 0 ? m->train.optim.lr : 0.01;
-    o->momentum = m->train.optim.momentum >= 0 ? m->train.optim.momentum : 0.0;
+    memset(o, 0, sizeof *o);
+    o->optim = m->train.optim;
+    if (!(o->optim.lr > 0)) {
+        netrt_optim_defaults(&o->optim, m->train.optim.kind);
+        o->optim.momentum = m->train.optim.momentum > 0 ? m->train.optim.momentum
+                                                        : o->optim.momentum;
+    }
     o->batch = m->train.batch > 0 ? m->train.batch : 32;
     o->epochs = m->train.epochs > 0 ? m->train.epochs : 100;
     o->seed = m->train.seed;
-    o->quiet = 0;
+    o->patience = m->train.patience > 0 ? m->train.patience : 0;
     o->progress = -1;
 }
 
 /* Everything one training run allocates, all before the first step. */
 typedef struct {
     void *grad;
-    int *idx;
+    double *acc;                /* L-BFGS: full-batch gradient accumulator */
+    void *best;                 /* early stopping: the best epoch's parameters */
+    NetrtEpoch *hist;           /* every epoch so far (plot, checkpoints), or NULL */
+    int nhist, hist_cap;
+    FILE *log;
     Batch batch, eval;
-    NetrtSgd opt;
+    NetrtOptimizer opt;
+    NetrtCheckpointer ck;
+    NetrtTrainState st;
 } Trainer;
 
 static void trainer_free(Trainer *tr)
 {
     free(tr->grad);
-    free(tr->idx);
+    free(tr->acc);
+    free(tr->best);
+    free(tr->hist);
+    free(tr->st.order);
+    if (tr->log)
+        fclose(tr->log);
     batch_free(&tr->batch);
     batch_free(&tr->eval);
-    netrt_sgd_free(&tr->opt);
+    netrt_optim_free(&tr->opt);
+    netrt_checkpointer_free(&tr->ck);
+}
+
+static int eval_rows(const NetrtDataset *train, const NetrtDataset *test,
+                     const NetrtDataset *valid)
+{
+    int rows = train->rows;
+    if (test && test->rows > rows)
+        rows = test->rows;
+    if (valid && valid->rows > rows)
+        rows = valid->rows;
+    return rows < EVAL_BATCH ? rows : EVAL_BATCH;
 }
 
 static int trainer_init(Trainer *tr, const NetrtModel *m, const NetrtDataset *ds,
-                        const NetrtDataset *test, const NetrtTrainOptions *o, int batch)
+                        const NetrtDataset *test, const NetrtTrainOptions *o)
 {
-    int eval_rows = ds->rows;
+    bool lbfgs = o->optim.kind == NETRT_OPT_LBFGS;
+    int cap = lbfgs ? LBFGS_CHUNK : o->batch;
+    size_t rs = (size_t)m->real_size;
     memset(tr, 0, sizeof *tr);
-    if (test && test->rows > eval_rows)
-        eval_rows = test->rows;
-    tr->grad = NETRT_MALLOC(m->num_params, (size_t)m->real_size);
-    tr->idx = NETRT_MALLOC((size_t)ds->rows, sizeof(int));
-    if (!tr->grad || !tr->idx || batch_init(&tr->batch, m, batch, false) ||
-        batch_init(&tr->eval, m, eval_rows < EVAL_BATCH ? eval_rows : EVAL_BATCH, true) ||
-        netrt_sgd_init(&tr->opt, m, o->lr, o->momentum)) {
+    tr->grad = NETRT_MALLOC(m->num_params, rs);
+    tr->st.order = NETRT_MALLOC((size_t)ds->rows, sizeof(int));
+    if (lbfgs)
+        tr->acc = NETRT_MALLOC(m->num_params, sizeof(double));
+    if (o->patience > 0)
+        tr->best = NETRT_MALLOC(m->num_params, rs);
+    if (o->plot_path || o->checkpoint_path || o->resume_path) {
+        tr->hist_cap = o->epochs;
+        tr->hist = NETRT_MALLOC((size_t)o->epochs, sizeof(NetrtEpoch));
+    }
+    if (!tr->grad || !tr->st.order || (lbfgs && !tr->acc) || (o->patience > 0 && !tr->best) ||
+        (tr->hist_cap && !tr->hist) ||
+        batch_init(&tr->batch, m, cap < ds->rows ? cap : ds->rows, false) ||
+        batch_init(&tr->eval, m, eval_rows(ds, test, o->valid), true) ||
+        netrt_optim_init(&tr->opt, m, &o->optim)) {
         trainer_free(tr);
         return -1;
     }
     for (int i = 0; i < ds->rows; i++)
-        tr->idx[i] = i;
+        tr->st.order[i] = i;
+    tr->st.rows = ds->rows;
+    tr->st.best_loss = INFINITY;
+    /* Decorrelated from the generated init, which may also seed from o->seed. */
+    netrt_rng_seed(&tr->st.rng, o->seed ^ 0x747261696e000000ULL);
     return 0;
 }
 
@@ -360,62 +448,255 @@ static int check_dataset(const NetrtModel *m, const NetrtDataset *ds)
     return 0;
 }
 
-/* One epoch of mini-batch SGD; returns the mean batch loss, or NAN after an error. */
+static void report_nonfinite(double loss, int epoch, int batch, int batches, double lr)
+{
+    netrt_error(NULL, "training stopped: the loss is %g at epoch %d, batch %d of %d",
+                loss, epoch, batch, batches);
+    netrt_hint("lower the learning rate (now --lr %g) or scale the input features", lr);
+}
+
+/* One epoch of mini-batch updates; returns the mean batch loss, or NAN after an error. */
 static double run_epoch(const NetrtModel *m, void *params, const NetrtDataset *ds, Trainer *tr,
-                        NetrtRng *rng, int epoch, const NetrtTrainOptions *o, Display *d)
+                        int epoch, const NetrtTrainOptions *o, Display *d, double *lr_out)
 {
     int bs = tr->batch.cap, batches = (ds->rows + bs - 1) / bs;
-    double sum = 0;
-    netrt_shuffle(rng, tr->idx, ds->rows);
+    double sum = 0, lr = o->optim.lr;
+    netrt_shuffle(&tr->st.rng, tr->st.order, ds->rows);
     for (int b = 0; b < batches; b++) {
         int start = b * bs, n = ds->rows - start < bs ? ds->rows - start : bs;
-        batch_load(m, &tr->batch, ds, tr->idx, start, n);
-        uint64_t dropout_seed = netrt_rng_next(rng);
+        batch_load(m, &tr->batch, ds, tr->st.order, start, n);
+        uint64_t dropout_seed = netrt_rng_next(&tr->st.rng);
         double loss = m->loss_grad(tr->grad, params, tr->batch.x, tr->batch.t, n, dropout_seed,
                                    tr->batch.work);
+        lr = netrt_schedule_lr(&o->optim, epoch - 1, o->epochs, tr->opt.t + 1);
         if (!isfinite(loss)) {
-            display_break(d);
-            netrt_error(NULL, "training stopped: the loss is %g at epoch %d, batch %d of %d",
-                        loss, epoch, b + 1, batches);
-            netrt_hint("lower the learning rate (now --lr %g) or scale the input features",
-                       o->lr);
+            display_clear(d);
+            report_nonfinite(loss, epoch, b + 1, batches, lr);
             return NAN;
         }
-        netrt_sgd_step(&tr->opt, m, params, tr->grad);
+        if (o->optim.clip_norm > 0)
+            netrt_clip_gradient(m, tr->grad, o->optim.clip_norm);
+        netrt_optim_step(&tr->opt, params, tr->grad, lr);
         sum += loss * n;
-        display_batch(d, epoch, o->epochs, b + 1, batches, sum / (start + n));
+        display_batch(d, epoch, b + 1, batches, sum / (start + n));
     }
+    *lr_out = lr;
     return sum / ds->rows;
 }
 
+/* The full-batch objective L-BFGS minimizes: the loss over every training row
+ * (in chunks, weighted by their share) and its gradient. */
+typedef struct {
+    const NetrtModel *m;
+    const NetrtDataset *ds;
+    Trainer *tr;
+    uint64_t dropout_seed;      /* fixed, so the objective is the same function each call */
+} FullBatch;
+
+static double full_loss_grad(void *ctx, const void *params, void *grad)
+{
+    FullBatch *fb = ctx;
+    const NetrtModel *m = fb->m;
+    Trainer *tr = fb->tr;
+    double loss = 0;
+    memset(tr->acc, 0, m->num_params * sizeof(double));
+    for (int start = 0; start < fb->ds->rows; start += tr->batch.cap) {
+        int n = fb->ds->rows - start < tr->batch.cap ? fb->ds->rows - start : tr->batch.cap;
+        double w = (double)n / fb->ds->rows;
+        batch_load(m, &tr->batch, fb->ds, NULL, start, n);
+        loss += w * m->loss_grad(tr->grad, params, tr->batch.x, tr->batch.t, n,
+                                 fb->dropout_seed, tr->batch.work);
+        for (size_t i = 0; i < m->num_params; i++)
+            tr->acc[i] += w * netrt_get(m, tr->grad, i);
+    }
+    for (size_t i = 0; i < m->num_params; i++)
+        netrt_set(m, grad, i, tr->acc[i]);
+    return loss;
+}
+
+/* One L-BFGS iteration as an epoch; NAN after an error, *converged set when done. */
+static double lbfgs_epoch(const NetrtModel *m, void *params, const NetrtDataset *ds,
+                          Trainer *tr, const NetrtTrainOptions *o, int epoch, int *converged)
+{
+    FullBatch fb = { m, ds, tr, o->seed ^ 0x6c62666773000000ULL };
+    double loss = NAN;
+    int rc = netrt_lbfgs_iterate(&tr->opt, params, full_loss_grad, &fb, &loss);
+    if (rc < 0 || !isfinite(loss)) {
+        netrt_error(NULL, "training stopped: L-BFGS failed at iteration %d (loss %g)", epoch,
+                    loss);
+        netrt_hint("scale the input features (--scale standard) or try --optimizer adam");
+        return NAN;
+    }
+    *converged = rc == 1;
+    return loss;
+}
+
+/* Measures what this epoch's record needs: the validation set always, the
+ * training and test sets when a line, log or plot will show them. */
+static void measure(const NetrtModel *m, const void *params, const NetrtDataset *train,
+                    const NetrtDataset *test, const NetrtTrainOptions *o, Trainer *tr,
+                    bool full, NetrtEpoch *e)
+{
+    NetrtMetrics none = { NAN, NAN, NAN, NAN };
+    e->train = e->valid = e->test = none;
+    if (o->valid)
+        evaluate_with(m, params, o->valid, &tr->eval, &e->valid);
+    if (!full)
+        return;
+    evaluate_with(m, params, train, &tr->eval, &e->train);
+    if (test)
+        evaluate_with(m, params, test, &tr->eval, &e->test);
+}
+
+/* Early stopping bookkeeping after an epoch; returns true when patience ran out. */
+static bool track_best(const NetrtModel *m, const void *params, Trainer *tr,
+                       const NetrtTrainOptions *o, const NetrtEpoch *e)
+{
+    NetrtTrainState *st = &tr->st;
+    if (o->patience <= 0)
+        return false;
+    if (e->valid.loss < st->best_loss) {
+        st->best_loss = e->valid.loss;
+        st->best_epoch = e->epoch;
+        st->since_best = 0;
+        memcpy(tr->best, params, m->num_params * (size_t)m->real_size);
+    } else {
+        st->since_best++;
+    }
+    return st->since_best >= o->patience;
+}
+
+static void keep_history(Trainer *tr, const NetrtEpoch *e)
+{
+    if (tr->hist && tr->nhist < tr->hist_cap)
+        tr->hist[tr->nhist++] = *e;
+}
+
+/* Opens the log and writes its header (and, after a resume, the epochs before). */
+static int open_log(const NetrtModel *m, Trainer *tr, const NetrtTrainOptions *o)
+{
+    if (!o->log_path)
+        return 0;
+    tr->log = netrt_log_open(m, o->log_path);
+    if (!tr->log)
+        return -1;
+    for (int i = 0; i < tr->nhist; i++)
+        netrt_log_epoch(tr->log, m, &tr->hist[i]);
+    return 0;
+}
+
+/* Saves the run's state when one is due: every checkpoint_every epochs and at the end. */
+static int maybe_checkpoint(const void *params, Trainer *tr, const NetrtTrainOptions *o,
+                            bool last)
+{
+    int e = tr->st.epoch;
+    if (!o->checkpoint_path || !(last || (o->checkpoint_every > 0 && e % o->checkpoint_every == 0)))
+        return 0;
+    tr->st.hist = tr->hist;
+    tr->st.nhist = tr->nhist;
+    tr->st.best = tr->st.best_epoch > 0 ? tr->best : NULL;
+    return netrt_checkpoint_save(&tr->ck, o->checkpoint_path, params, &tr->opt, &tr->st);
+}
+
+/* Restores the state of a checkpoint into params, the optimizer and tr. */
+static int resume(void *params, Trainer *tr, const NetrtTrainOptions *o)
+{
+    NetrtTrainState *st = &tr->st;
+    st->hist = tr->hist;
+    st->hist_cap = tr->hist_cap;
+    st->best = tr->best;
+    if (netrt_checkpoint_load(&tr->ck, o->resume_path, params, &tr->opt, st))
+        return -1;
+    tr->nhist = st->nhist;
+    return 0;
+}
+
+/* What identifies a run, checked when a checkpoint is resumed. */
+static void describe_run(NetrtTrainState *st, const NetrtDataset *ds,
+                         const NetrtTrainOptions *o)
+{
+    st->batch = o->batch;
+    st->seed = o->seed;
+    st->optim_kind = (int)o->optim.kind;
+    st->patience = o->patience;
+    st->valid_rows = o->valid ? o->valid->rows : 0;
+    st->data_hash = netrt_dataset_hash(ds, o->valid);
+}
+
+/* Trains epochs after st.epoch until the last, early stopping or convergence. */
+static int train_loop(const NetrtModel *m, void *params, const NetrtDataset *train,
+                      const NetrtDataset *test, const NetrtTrainOptions *o, Trainer *tr,
+                      Display *d, NetrtTrainResult *res)
+{
+    bool lbfgs = o->optim.kind == NETRT_OPT_LBFGS;
+    bool stop = o->patience > 0 && tr->st.since_best >= o->patience;
+    while (!stop && tr->st.epoch < o->epochs) {
+        int epoch = tr->st.epoch + 1, converged = 0;
+        NetrtEpoch e = { .epoch = epoch, .lr = o->optim.lr };
+        e.batch_loss = lbfgs ? lbfgs_epoch(m, params, train, tr, o, epoch, &converged)
+                             : run_epoch(m, params, train, tr, epoch, o, d, &e.lr);
+        if (isnan(e.batch_loss))
+            return -1;
+        e.seconds = display_elapsed(d);
+        bool due = display_due(d, epoch);
+        measure(m, params, train, test, o, tr, due || o->log_path || o->plot_path, &e);
+        stop = track_best(m, params, tr, o, &e);
+        tr->st.epoch = epoch;
+        tr->st.seconds = e.seconds;
+        keep_history(tr, &e);
+        if (tr->log)
+            netrt_log_epoch(tr->log, m, &e);
+        if (due || (stop && d->mode != SHOW_NONE) || (converged && d->mode != SHOW_NONE))
+            display_epoch(d, m, &e, epoch == o->epochs || stop || converged);
+        res->stopped_early = stop && epoch < o->epochs;
+        res->converged = converged;
+        stop = stop || converged;
+        if (maybe_checkpoint(params, tr, o, stop || epoch == o->epochs))
+            return -1;
+    }
+    return 0;
+}
+
 int netrt_train(const NetrtModel *m, void *params, const NetrtDataset *train,
-                const NetrtDataset *test, const NetrtTrainOptions *o)
+                const NetrtDataset *test, const NetrtTrainOptions *o, NetrtTrainResult *result)
 {
     Trainer tr;
     Display d;
-    NetrtRng rng;
-    int rc = 0;
-    if (check_dataset(m, train) || (test && check_dataset(m, test)))
+    NetrtTrainResult res = { 0 };
+    int rc;
+    if (check_dataset(m, train) || (test && check_dataset(m, test)) ||
+        (o->valid && check_dataset(m, o->valid)))
         return -1;
-    if (trainer_init(&tr, m, train, test, o, o->batch < train->rows ? o->batch : train->rows))
+    if (o->patience > 0 && !o->valid) {
+        netrt_error(NULL, "early stopping (patience %d) needs a validation set", o->patience);
         return -1;
-    /* Decorrelated from the generated init, which may also seed from o->seed. */
-    netrt_rng_seed(&rng, o->seed ^ 0x747261696e000000ULL);
-    display_init(&d, o);
-    for (int epoch = 1; epoch <= o->epochs; epoch++) {
-        if (isnan(run_epoch(m, params, train, &tr, &rng, epoch, o, &d))) {
-            rc = -1;
-            break;
-        }
-        if (display_due(&d, epoch, o->epochs)) {
-            NetrtMetrics mt, mtest;
-            evaluate_with(m, params, train, &tr.eval, &mt);
-            if (test)
-                evaluate_with(m, params, test, &tr.eval, &mtest);
-            display_epoch(&d, m, epoch, o->epochs, &mt, test ? &mtest : NULL);
-        }
     }
-    display_break(&d);
+    if (trainer_init(&tr, m, train, test, o))
+        return -1;
+    rc = netrt_checkpointer_init(&tr.ck, m, o->scaler, &tr.opt, train->rows, tr.hist_cap,
+                                 o->checkpoint_path || o->resume_path);
+    if (rc == 0 && (o->checkpoint_path || o->resume_path))
+        describe_run(&tr.st, train, o);
+    if (rc == 0 && o->resume_path) {
+        rc = resume(params, &tr, o);
+        res.resumed_from = tr.st.epoch;
+    }
+    if (rc == 0)
+        rc = open_log(m, &tr, o);
+    if (rc == 0) {
+        display_init(&d, o, tr.st.epoch + 1, tr.st.seconds);
+        rc = train_loop(m, params, train, test, o, &tr, &d, &res);
+        display_clear(&d);
+    }
+    if (rc == 0 && o->patience > 0 && tr.st.best_epoch > 0)
+        memcpy(params, tr.best, m->num_params * (size_t)m->real_size);
+    if (rc == 0 && o->plot_path && netrt_plot_svg(m, tr.hist, tr.nhist, o->plot_path))
+        rc = -1;
+    res.epochs_run = tr.st.epoch;
+    res.best_epoch = tr.st.best_epoch;
+    res.best_loss = tr.st.best_loss;
+    if (result)
+        *result = res;
     trainer_free(&tr);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "checked.h"
+#include "internal.h"
 #include "netrt.h"
 
 #define MAGIC "NETCWTS"         /* 8 bytes with its NUL */
@@ -94,16 +95,35 @@ static uint8_t *put_scale_section(uint8_t *p, const NetrtScaler *sc)
     return p;
 }
 
-/* Builds the whole file image in memory; *len gets its size. */
+static size_t extra_size(const NetrtSection *extra, int n_extra)
+{
+    size_t n = 0;
+    for (int i = 0; i < n_extra; i++)
+        n += 8 + extra[i].size;
+    return n;
+}
+
+size_t netrt_weights_file_size(const NetrtModel *m, const NetrtScaler *sc,
+                               const NetrtSection *extra, int n_extra)
+{
+    const char *name = m->name ? m->name : "";
+    return HEADER_FIXED + strlen(name) + m->num_params * (size_t)m->real_size +
+           scale_section_size(sc) + extra_size(extra, n_extra) + 4;
+}
+
+/* Builds the whole file image in buf (or a new buffer); *len gets its size. */
 static uint8_t *serialize(const NetrtModel *m, const void *params, const NetrtScaler *sc,
-                          size_t *len)
+                          const NetrtSection *extra, int n_extra, uint8_t *buf, size_t *len)
 {
     const char *name = m->name ? m->name : "";
     size_t name_len = strlen(name), rs = (size_t)m->real_size;
-    size_t n = HEADER_FIXED + name_len + m->num_params * rs + scale_section_size(sc) + 4;
-    uint8_t *buf = NETRT_MALLOC(n, 1), *p = buf;
+    size_t n = netrt_weights_file_size(m, sc, extra, n_extra);
+    uint8_t *p;
+    if (!buf)
+        buf = NETRT_MALLOC(n, 1);
     if (!buf)
         return NULL;
+    p = buf;
     memcpy(p, MAGIC, 8);
     p = put_u32(p + 8, FORMAT_VERSION);
     p = put_u32(p, (uint32_t)rs);
@@ -125,6 +145,13 @@ static uint8_t *serialize(const NetrtModel *m, const void *params, const NetrtSc
     }
     if (scale_section_size(sc))
         p = put_scale_section(p, sc);
+    for (int i = 0; i < n_extra; i++) {
+        memcpy(p, extra[i].tag, 4);
+        p = put_u32(p + 4, (uint32_t)extra[i].size);
+        if (extra[i].size)
+            memcpy(p, extra[i].data, extra[i].size);
+        p += extra[i].size;
+    }
     put_u32(p, crc32_ieee(buf, n - 4));
     *len = n;
     return buf;
@@ -148,12 +175,13 @@ static void sync_parent_dir(const char *path)
 }
 
 /* Writes buf to tmp, flushes it to disk and renames it over path. */
-static int write_atomically(const char *path, const char *tmp, const uint8_t *buf, size_t n)
+static int write_atomically(const char *path, const char *tmp, const uint8_t *buf, size_t n,
+                            const char *what)
 {
     FILE *f = NETRT_FOPEN(tmp, "wb");
     int ok;
     if (!f) {
-        netrt_error(path, "weights not saved; the existing file, if any, is unchanged");
+        netrt_error(path, "%s not saved; the existing file, if any, is unchanged", what);
         return -1;
     }
     ok = fwrite(buf, 1, n, f) == n && fflush(f) == 0 && fsync(fileno(f)) == 0;
@@ -166,11 +194,22 @@ static int write_atomically(const char *path, const char *tmp, const uint8_t *bu
     if (ok)
         err = errno;
     remove(tmp);
-    netrt_error(path, "cannot write weights: %s; the existing file, if any, is unchanged",
-                strerror(err));
+    netrt_error(path, "cannot write %s: %s; the existing file, if any, is unchanged",
+                what, strerror(err));
     if (err == ENOSPC || err == EFBIG || err == EDQUOT)
         netrt_hint("free some disk space or save to another file system");
     return -1;
+}
+
+int netrt_write_file_atomic(const char *path, const void *buf, size_t n, const char *what)
+{
+    char tmp[4096 + 32];
+    if (strlen(path) >= 4096) {
+        netrt_error(path, "path too long; %s not saved", what);
+        return -1;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    return write_atomically(path, tmp, buf, n, what);
 }
 
 int netrt_weights_save(const NetrtModel *m, const void *params, const char *path)
@@ -181,16 +220,20 @@ int netrt_weights_save(const NetrtModel *m, const void *params, const char *path
 int netrt_weights_save_scaled(const NetrtModel *m, const void *params, const NetrtScaler *scale,
                               const char *path)
 {
-    size_t n, tmp_len = strlen(path) + 32;
-    uint8_t *buf = serialize(m, params, scale, &n);
-    char *tmp = NETRT_MALLOC(tmp_len, 1);
+    return netrt_weights_save_sections(m, params, scale, NULL, 0, path, NULL);
+}
+
+int netrt_weights_save_sections(const NetrtModel *m, const void *params, const NetrtScaler *sc,
+                                const NetrtSection *extra, int n_extra, const char *path,
+                                void *image)
+{
+    size_t n;
+    uint8_t *buf = serialize(m, params, sc, extra, n_extra, image, &n);
     int rc = -1;
-    if (buf && tmp) {
-        snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
-        rc = write_atomically(path, tmp, buf, n);
-    }
-    free(tmp);
-    free(buf);
+    if (buf)
+        rc = netrt_write_file_atomic(path, buf, n, n_extra ? "checkpoint" : "weights");
+    if (buf != image)
+        free(buf);
     return rc;
 }
 
@@ -254,7 +297,9 @@ static int parse_sections(NetrtWeightsFile *wf, const uint8_t *p, size_t left, c
         if (memcmp(p, SCALE_TAG, 4) == 0) {
             NetrtScaler *sc = &wf->scale;
             uint32_t n = size >= 8 ? get_u32(p + 12) : 0;
-            if (size < 8 || size != 8 + 16 * (uint64_t)n || get_u32(p + 8) != NETRT_SCALE_STANDARD) {
+            uint32_t kind = size >= 8 ? get_u32(p + 8) : 0;
+            if (size != 8 + 16 * (uint64_t)n ||
+                (kind != NETRT_SCALE_STANDARD && kind != NETRT_SCALE_MINMAX)) {
                 netrt_error(path, "weights file has a malformed input-scaling section");
                 return -1;
             }
@@ -263,7 +308,7 @@ static int parse_sections(NetrtWeightsFile *wf, const uint8_t *p, size_t left, c
             sc->std = NETRT_MALLOC(n ? n : 1, sizeof(double));
             if (!sc->mean || !sc->std)
                 return -1;
-            sc->kind = NETRT_SCALE_STANDARD;
+            sc->kind = (NetrtScale)kind;
             sc->n = (int)n;
             for (uint32_t j = 0; j < n; j++) {
                 sc->mean[j] = get_f64(p + 16 + 8 * j);
@@ -274,6 +319,28 @@ static int parse_sections(NetrtWeightsFile *wf, const uint8_t *p, size_t left, c
         left -= 8 + size;
     }
     return 0;
+}
+
+const uint8_t *netrt_weights_find_section(const uint8_t *file, size_t len, const char *tag,
+                                          size_t *size)
+{
+    NetrtWeightsFile wf;
+    size_t at;
+    memset(&wf, 0, sizeof wf);
+    if (parse_header(&wf, file, len, "?", &at))
+        return NULL;
+    at += (size_t)wf.num_params * wf.real_size;
+    while (at + 8 <= len - 4) {
+        uint32_t n = get_u32(file + at + 4);
+        if (n > len - 4 - at - 8)
+            return NULL;
+        if (memcmp(file + at, tag, 4) == 0) {
+            *size = n;
+            return file + at + 8;
+        }
+        at += 8 + (size_t)n;
+    }
+    return NULL;
 }
 
 static void decode_values(NetrtWeightsFile *wf, const uint8_t *p)

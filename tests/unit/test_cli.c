@@ -127,8 +127,120 @@ static void test_scaling(void)
     }
     CHECK_EQ_INT(run("eval", "--weights", w, "--data", data, NULL), 0);
     CHECK_CONTAINS(out, "accuracy 100.00%");
-    CHECK_EQ_INT(run("train", "--data", data, "--scale", "minmax", NULL), 2);
-    CHECK_CONTAINS(err, "--scale expects 'none' or 'standard', found 'minmax'");
+    CHECK_EQ_INT(run("train", "--data", data, "--out", w, "--quiet", "--scale", "minmax", NULL),
+                 0);
+    if (CHECK(netrt_weights_read(&wf, w) == 0)) {
+        CHECK(wf.scale.kind == NETRT_SCALE_MINMAX && wf.scale.n == 2);
+        CHECK(wf.scale.mean[0] == -2.0 && wf.scale.std[0] == 4.0);    /* min, max - min */
+        netrt_weights_file_free(&wf);
+    }
+    CHECK_EQ_INT(run("predict", "--weights", w, "--data", data, NULL), 0);
+    CHECK_EQ_INT(run("train", "--data", data, "--scale", "robust", NULL), 2);
+    CHECK_CONTAINS(err, "--scale expects none, standard or minmax, found 'robust'");
+}
+
+/* The training flags reach the run: optimizers, held-out sets, reports. */
+static void test_training_flags(void)
+{
+    const char *data = "tests/data/separable.csv", *log = tmp_path("log.csv");
+    const char *plot = tmp_path("plot.svg");
+    CHECK_EQ_INT(run("train", "--data", data, "--optimizer", "adam", "--lr", "0.1", "--quiet",
+                     "--log", log, "--plot", plot, "--epochs", "30", NULL), 0);
+    CHECK_CONTAINS(out, "train: loss ");
+    CHECK(access(log, F_OK) == 0 && access(plot, F_OK) == 0);
+    /* a classifier's report: confusion matrix of the training set without a test set */
+    CHECK_CONTAINS(out, "confusion matrix (train; rows: true class, columns: predicted class):");
+    CHECK_CONTAINS(out, "   class  precision     recall         f1    support\n");
+
+    CHECK_EQ_INT(run("train", "--data", data, "--split", "0.25", "--quiet", NULL), 0);
+    CHECK_CONTAINS(out, "confusion matrix (test;");
+    CHECK_CONTAINS(out, "\ntest: loss ");
+    CHECK_EQ_INT(run("train", "--data", data, "--validation", "0.25", "--patience", "5",
+                     "--quiet", NULL), 0);
+    CHECK_CONTAINS(out, "early stopping: best epoch ");
+    CHECK_CONTAINS(out, "\nvalidation: loss ");
+    CHECK_EQ_INT(run("train", "--data", data, "--valid", data, "--patience", "5", "--epochs",
+                     "3", NULL), 0);
+    CHECK_CONTAINS(err, "  valid loss ");
+    CHECK_CONTAINS(out, "early stopping: best epoch 3 (validation loss ");
+
+    /* a flag the optimizer does not use is ignored, with a warning */
+    CHECK_EQ_INT(run("train", "--data", data, "--beta1", "0.8", "--quiet", "--epochs", "2",
+                     NULL), 0);
+    CHECK_CONTAINS(err, "toy train: warning: --beta1/--beta2 does not apply to optimizer 'sgd'");
+    CHECK_EQ_INT(run("train", "--data", data, "--nesterov", "--quiet", "--epochs", "2", NULL),
+                 2);
+    CHECK_CONTAINS(err, "Nesterov momentum needs --momentum > 0");
+    CHECK_EQ_INT(run("train", "--data", data, "--nesterov", "--momentum", "0.9", "--quiet",
+                     "--epochs", "2", NULL), 0);
+    /* a target column by name */
+    const char *moved = write_tmp("moved.csv", "y,x1,x2\n1,1,1\n0,-1,-1\n1,2,0\n0,0,-2\n");
+    CHECK_EQ_INT(run("train", "--data", moved, "--target", "y", "--quiet", NULL), 0);
+    CHECK_EQ_INT(run("train", "--data", moved, "--target", "z", "--quiet", NULL), 1);
+    CHECK_CONTAINS(err, "moved.csv:1:1: error: no column named 'z' in the header");
+}
+
+/* Wrong values for the new flags are usage errors (exit 2) with a message. */
+static void test_training_flag_errors(void)
+{
+    const char *data = "tests/data/separable.csv";
+    const struct { const char *flag, *value, *message; } cases[] = {
+        { "--optimizer", "adamax", "--optimizer expects sgd, nesterov, adagrad, rmsprop, "
+          "adadelta, adam, adamw or lbfgs, found 'adamax'" },
+        { "--schedule", "linear", "--schedule expects constant, step, invscaling or cosine, "
+          "found 'linear'" },
+        { "--validation", "1.5", "--validation must be in [0, 1), found 1.5" },
+        { "--split", "0", "--split must be in (0, 1), found 0" },
+        { "--beta2", "1", "--beta2 must be in [0, 1), found 1" },
+        { "--lr-gamma", "0", "--lr-gamma must be > 0, found 0" },
+        { "--weight-decay", "-0.1", "--weight-decay must be >= 0, found -0.1" },
+        { "--clip", "x", "--clip expects a number, found 'x'" },
+        { "--history", "0", "--history, --lr-step and --checkpoint-every must be at least 1" },
+        { "--patience", "-1", "--patience expects a whole number >= 0, found '-1'" },
+        { "--patience", "3", "--patience needs a validation set" },
+        { "--checkpoint-every", "2", "--checkpoint-every needs --checkpoint FILE" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK_EQ_INT(run("train", "--data", data, cases[i].flag, cases[i].value, NULL), 2);
+        CHECK_CONTAINS(err, cases[i].message);
+    }
+    CHECK_EQ_INT(run("train", "--data", data, "--valid", data, "--validation", "0.1", NULL), 2);
+    CHECK_CONTAINS(err, "give --validation FRACTION or --valid FILE, not both");
+    CHECK_EQ_INT(run("train", "--data", data, "--test", data, "--split", "0.1", NULL), 2);
+    CHECK_CONTAINS(err, "give --test FILE or --split FRACTION, not both");
+    CHECK_EQ_INT(run("train", "--data", data, "--init", "a", "--resume", "b", NULL), 2);
+    CHECK_CONTAINS(err, "give --init WEIGHTS or --resume CHECKPOINT, not both");
+    CHECK_EQ_INT(run("train", "--data", data, "--nesterov", "--optimizer", "adam", NULL), 2);
+    CHECK_CONTAINS(err, "--nesterov applies to optimizer sgd, not 'adam'");
+    CHECK_EQ_INT(run("train", "--data", data, "--split", "0.95", "--quiet", NULL), 1);
+    CHECK_CONTAINS(err, "no row would be left to train on");
+}
+
+/* --checkpoint then --resume through the command line: the same weights as one run. */
+static void test_checkpoint_flags(void)
+{
+    const char *data = "tests/data/separable.csv", *ck = tmp_path("cli.ckpt");
+    const char *a = tmp_path("straight.w"), *b = tmp_path("resumed.w");
+    unsigned char wa[256], wb[256];
+    CHECK_EQ_INT(run("train", "--data", data, "--epochs", "10", "--momentum", "0.9", "--quiet",
+                     "--out", a, NULL), 0);
+    CHECK_EQ_INT(run("train", "--data", data, "--epochs", "4", "--momentum", "0.9", "--quiet",
+                     "--checkpoint", ck, "--checkpoint-every", "2", NULL), 0);
+    CHECK_EQ_INT(run("train", "--data", data, "--epochs", "10", "--momentum", "0.9",
+                     "--resume", ck, "--out", b, "--no-progress", NULL), 0);
+    CHECK_CONTAINS(err, "resumed from ");
+    CHECK_CONTAINS(err, " at epoch 4\n");
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    size_t na = fa ? fread(wa, 1, sizeof wa, fa) : 0, nb = fb ? fread(wb, 1, sizeof wb, fb) : 1;
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    CHECK(na > 0 && na == nb && memcmp(wa, wb, na) == 0);
+    CHECK_EQ_INT(run("train", "--data", data, "--epochs", "10", "--batch", "3", "--resume", ck,
+                     NULL), 1);
+    CHECK_CONTAINS(err, "cli.ckpt: error: checkpoint was written by a run with --batch 4; this "
+                   "run has 3");
 }
 
 static void test_usage_and_input_errors(void)
@@ -143,7 +255,7 @@ static void test_usage_and_input_errors(void)
     CHECK_EQ_INT(run("fly", NULL), 2);
     CHECK_CONTAINS(err, "toy: error: unknown subcommand 'fly'");
     CHECK_EQ_INT(run("train", "--help", NULL), 0);
-    CHECK_CONTAINS(out, "usage: toy train --data TRAIN.csv");
+    CHECK_CONTAINS(out, "usage: toy train --data TRAIN [--test TEST | --split F]");
     CHECK_EQ_INT(run("train", NULL), 2);
     CHECK_CONTAINS(err, "toy train: error: --data is required\ntry 'toy train --help'\n");
     CHECK_EQ_INT(run("train", "--data", data, "--epochs", "ten", NULL), 2);
@@ -174,6 +286,9 @@ int main(void)
     test_grad();
     test_gradcheck();
     test_scaling();
+    test_training_flags();
+    test_training_flag_errors();
+    test_checkpoint_flags();
     test_usage_and_input_errors();
     tmpdir_remove();
     return check_summary("test_cli");

@@ -1,5 +1,8 @@
 /* test_data.c: CSV loading: target encodings for each target kind, skipped
- * lines and CRLF, and the exact path:row:col of every kind of error. */
+ * lines and CRLF, target columns by name or index, gzipped CSV, the exact
+ * path:row:col of every kind of error, held-out splits and input scaling. */
+#include <stdbool.h>
+
 #include "check.h"
 #include "netrt.h"
 #include "testutil.h"
@@ -209,7 +212,8 @@ static void test_scaler(void)
         return;
     CHECK(netrt_scale_parse("standard", &kind) == 0 && kind == NETRT_SCALE_STANDARD);
     CHECK(netrt_scale_parse(NULL, &kind) == 0 && kind == NETRT_SCALE_NONE);
-    CHECK(netrt_scale_parse("minmax", &kind) == -1);
+    CHECK(netrt_scale_parse("minmax", &kind) == 0 && kind == NETRT_SCALE_MINMAX);
+    CHECK(netrt_scale_parse("robust", &kind) == -1);
     CHECK_EQ_INT(netrt_scaler_fit(&sc, NETRT_SCALE_STANDARD, &ds), 0);
     CHECK_NEAR(sc.mean[0], 2.0, 1e-12);
     CHECK_NEAR(sc.std[0], sqrt(2.0 / 3.0), 1e-7);
@@ -237,6 +241,214 @@ static void test_missing_file(void)
     CHECK_CONTAINS(err, "hint: ");
 }
 
+/* Loads text with --target spec; returns the data set (rows 0 on failure). */
+static int load_target(NetrtDataset *ds, const NetrtModel *m, const char *name, const char *text,
+                       const char *target)
+{
+    NetrtDataSource src = { target, NULL };
+    return netrt_dataset_load(ds, m, write_tmp(name, text), &src, 0);
+}
+
+static void test_target_columns(void)
+{
+    NetrtDataset ds;
+    /* a column named 'label' anywhere is the target */
+    if (CHECK(load_target(&ds, &onehot3, "lab.csv", "label,a,b\n2,1.5,-1\n0,3,4\n", NULL) == 0)) {
+        CHECK(ds.label[0] == 2 && ds.label[1] == 0);
+        CHECK(ds.x[0] == 1.5f && ds.x[1] == -1.0f && ds.x[2] == 3.0f);
+        netrt_dataset_free(&ds);
+    }
+    /* by name, in the middle; the other columns are the features, in order */
+    if (CHECK(load_target(&ds, &onehot3, "name.csv", "a,species,b\n1,2,3\n4,0,6\n",
+                          "species") == 0)) {
+        CHECK(ds.label[0] == 2 && ds.label[1] == 0);
+        CHECK(ds.x[0] == 1 && ds.x[1] == 3 && ds.x[2] == 4 && ds.x[3] == 6);
+        netrt_dataset_free(&ds);
+    }
+    /* by 0-based index, and negative from the end */
+    if (CHECK(load_target(&ds, &onehot3, "idx.csv", "c,a,b\n1,2,3\n", "0") == 0)) {
+        CHECK(ds.label[0] == 1 && ds.x[0] == 2 && ds.x[1] == 3);
+        netrt_dataset_free(&ds);
+    }
+    if (CHECK(load_target(&ds, &onehot3, "neg.csv", "a,b,c\n2,1,0\n", "-2") == 0)) {
+        CHECK(ds.label[0] == 1 && ds.x[0] == 2 && ds.x[1] == 0);
+        netrt_dataset_free(&ds);
+    }
+    /* several target columns, in the order given */
+    if (CHECK(load_target(&ds, &real2, "multi.csv", "y1,a,y0,b\n10,1,20,2\n", "y0,y1") == 0)) {
+        CHECK(ds.t[0] == 20 && ds.t[1] == 10 && ds.x[0] == 1 && ds.x[1] == 2);
+        netrt_dataset_free(&ds);
+    }
+    /* errors name the file, the header row and the column */
+    const char *err;
+    capture_begin();
+    CHECK(load_target(&ds, &onehot3, "missing.csv", "a,b,c\n1,2,0\n", "species") == -1);
+    err = capture_end();
+    CHECK_CONTAINS(err, "missing.csv:1:1: error: no column named 'species' in the header");
+    CHECK_CONTAINS(err, "hint: the columns are 'a', 'b', 'c'");
+    capture_begin();
+    CHECK(load_target(&ds, &onehot3, "range.csv", "a,b,c\n1,2,0\n", "3") == -1);
+    CHECK_CONTAINS(capture_end(), "range.csv:1:1: error: target column index 3 is out of range: "
+                   "the header has 3 columns (0..2, or -1..-3 from the end)");
+    capture_begin();
+    CHECK(load_target(&ds, &onehot3, "count.csv", "a,b,c,d\n1,2,0,1\n", "d") == -1);
+    CHECK_CONTAINS(capture_end(), "count.csv:1:1: error: expected 2 feature columns besides the "
+                   "1 target column, found 3");
+    capture_begin();
+    CHECK(load_target(&ds, &real2, "twice.csv", "a,b,y\n1,2,0\n", "y,y") == -1);
+    CHECK_CONTAINS(capture_end(), "twice.csv:1:3: error: column 'y' is named twice as a target");
+    /* a bad value in a moved target column is reported at its own column */
+    capture_begin();
+    CHECK(load_target(&ds, &onehot3, "val.csv", "a,label,b\n1,7,2\n", NULL) == -1);
+    CHECK_CONTAINS(capture_end(), "val.csv:2:2: error: class label 7 is out of range");
+}
+
+/* A gzipped CSV reads like the plain one. */
+static void test_gzip_csv(void)
+{
+    NetrtDataset ds;
+    char cmd[300];
+    const char *p = write_tmp("z.csv", "a,b,label\n1,2,1\n3,4,2\n");
+    snprintf(cmd, sizeof cmd, "gzip -f %s", p);
+    if (!CHECK(system(cmd) == 0))
+        return;
+    if (CHECK(netrt_dataset_load_csv(&ds, &onehot3, tmp_path("z.csv.gz")) == 0)) {
+        CHECK_EQ_INT(ds.rows, 2);
+        CHECK(ds.label[1] == 2 && ds.x[2] == 3);
+        netrt_dataset_free(&ds);
+    }
+}
+
+/* Rows of a 3-class set: class c has counts[c] rows with x0 = row number. */
+static const char *class_csv(const char *name, const int *counts)
+{
+    static char text[8192];
+    int n = snprintf(text, sizeof text, "a,b,label\n"), row = 0;
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < counts[c]; i++, row++)
+            n += snprintf(text + n, sizeof text - (size_t)n, "%d,%d,%d\n", row, c * 10, c);
+    return write_tmp(name, text);
+}
+
+static void test_split_stratified(void)
+{
+    NetrtDataset ds, held, again, held2;
+    const int counts[3] = { 50, 30, 20 };
+    int got[3] = { 0, 0, 0 }, kept[3] = { 0, 0, 0 };
+    const char *p = class_csv("strat.csv", counts);
+    if (!CHECK(netrt_dataset_load_csv(&ds, &onehot3, p) == 0))
+        return;
+    CHECK_EQ_INT(netrt_dataset_split(&ds, &held, 0.2, 42), 0);
+    CHECK_EQ_INT(ds.rows, 80);
+    CHECK_EQ_INT(held.rows, 20);
+    CHECK(held.is_view && !ds.is_view);
+    for (int i = 0; i < held.rows; i++)
+        got[held.label[i]]++;
+    for (int i = 0; i < ds.rows; i++)
+        kept[ds.label[i]]++;
+    CHECK(got[0] == 10 && got[1] == 6 && got[2] == 4);      /* 20% of every class */
+    CHECK(kept[0] == 40 && kept[1] == 24 && kept[2] == 16);
+    /* rows travel whole (x0 is the file row, x1 the class) and keep the file order */
+    bool whole = true, ordered = true;
+    for (int i = 0; i < ds.rows + held.rows; i++) {
+        whole &= ds.x[2 * i + 1] == 10.0f * (float)ds.label[i] && ds.t[3 * i + ds.label[i]] == 1;
+        if (i > 0 && i != ds.rows)
+            ordered &= ds.x[2 * i] > ds.x[2 * (i - 1)];
+    }
+    CHECK(whole);
+    CHECK(ordered);
+    /* the same seed holds out the same rows; another seed other rows */
+    if (CHECK(netrt_dataset_load_csv(&again, &onehot3, p) == 0)) {
+        CHECK_EQ_INT(netrt_dataset_split(&again, &held2, 0.2, 42), 0);
+        CHECK(memcmp(held.x, held2.x, 40 * sizeof(float)) == 0);
+        netrt_dataset_free(&held2);
+        netrt_dataset_free(&again);
+    }
+    if (CHECK(netrt_dataset_load_csv(&again, &onehot3, p) == 0)) {
+        CHECK_EQ_INT(netrt_dataset_split(&again, &held2, 0.2, 43), 0);
+        CHECK(memcmp(held.x, held2.x, 40 * sizeof(float)) != 0);
+        netrt_dataset_free(&held2);
+        netrt_dataset_free(&again);
+    }
+    netrt_dataset_free(&held);
+    CHECK(held.x == NULL && ds.x != NULL);     /* freeing a view leaves the owner alone */
+    netrt_dataset_free(&ds);
+}
+
+/* Rounding: 10% of 150 is 15 (not 16), leftovers go to the largest remainders. */
+static void test_split_rounding(void)
+{
+    NetrtDataset ds, held;
+    const int even[3] = { 50, 50, 50 }, odd[3] = { 7, 7, 7 };
+    int got[3] = { 0, 0, 0 };
+    if (CHECK(netrt_dataset_load_csv(&ds, &onehot3, class_csv("even.csv", even)) == 0)) {
+        CHECK_EQ_INT(netrt_dataset_split(&ds, &held, 0.1, 1), 0);
+        CHECK_EQ_INT(held.rows, 15);
+        netrt_dataset_free(&ds);
+    }
+    if (CHECK(netrt_dataset_load_csv(&ds, &onehot3, class_csv("odd.csv", odd)) == 0)) {
+        CHECK_EQ_INT(netrt_dataset_split(&ds, &held, 0.25, 1), 0);   /* ceil(5.25) = 6 */
+        CHECK_EQ_INT(held.rows, 6);
+        for (int i = 0; i < held.rows; i++)
+            got[held.label[i]]++;
+        CHECK(got[0] == 2 && got[1] == 2 && got[2] == 2);
+        netrt_dataset_free(&ds);
+    }
+    /* regression: a plain random fraction */
+    if (CHECK(netrt_dataset_load_csv(&ds, &real2, write_tmp("r.csv", "a,b,y0,y1\n1,1,1,1\n"
+                                     "2,2,2,2\n3,3,3,3\n4,4,4,4\n5,5,5,5\n")) == 0)) {
+        CHECK_EQ_INT(netrt_dataset_split(&ds, &held, 0.4, 9), 0);
+        CHECK_EQ_INT(held.rows, 2);
+        CHECK_EQ_INT(ds.rows, 3);
+        CHECK(held.label == NULL && held.t[0] == held.x[0]);
+        netrt_dataset_free(&ds);
+    }
+    /* nothing left to train on, or nothing held out */
+    if (CHECK(netrt_dataset_load_csv(&ds, &onehot3, "tests/data/crlf_comments.csv") == 0)) {
+        capture_begin();
+        CHECK_EQ_INT(netrt_dataset_split(&ds, &held, 0.9, 1), -1);
+        CHECK_CONTAINS(capture_end(), "crlf_comments.csv: error: cannot hold out a fraction 0.9 "
+                       "of 3 rows: no row would be left to train on");
+        netrt_dataset_free(&ds);
+    }
+}
+
+/* minmax: [0, 1] per feature over the fitting set; a constant feature maps to 0. */
+static void test_minmax(void)
+{
+    NetrtDataset ds, other;
+    NetrtScaler sc;
+    const char *p = write_tmp("mm.csv", "a,b,label\n-2,5,0\n2,5,1\n0,5,2\n");
+    if (!CHECK(netrt_dataset_load_csv(&ds, &onehot3, p) == 0))
+        return;
+    CHECK_EQ_INT(netrt_scaler_fit(&sc, NETRT_SCALE_MINMAX, &ds), 0);
+    CHECK(sc.kind == NETRT_SCALE_MINMAX && sc.n == 2);
+    CHECK(sc.mean[0] == -2 && sc.std[0] == 4 && sc.mean[1] == 5 && sc.std[1] == 1);
+    netrt_scaler_apply(&sc, &ds);
+    CHECK(ds.x[0] == 0 && ds.x[2] == 1 && ds.x[4] == 0.5f);
+    CHECK(ds.x[1] == 0 && ds.x[3] == 0 && ds.x[5] == 0);
+    /* other data is scaled with the training set's min and range, not its own */
+    const char *q = write_tmp("mm2.csv", "a,b,label\n4,7,0\n");
+    if (CHECK(netrt_dataset_load_csv(&other, &onehot3, q) == 0)) {
+        netrt_scaler_apply(&sc, &other);
+        CHECK(other.x[0] == 1.5f && other.x[1] == 2);
+        netrt_dataset_free(&other);
+    }
+    CHECK(strcmp(netrt_scale_name(NETRT_SCALE_MINMAX), "minmax") == 0);
+    /* saved with the weights and read back */
+    double w[3] = { 1, 2, 3 };
+    NetrtScaler back;
+    NetrtModel m = { .name = "mm", .real_size = 8, .num_params = 3, .input_size = 2,
+                     .output_size = 3, .layout_hash = 7 };
+    const char *wp = tmp_path("mm.weights");
+    CHECK_EQ_INT(netrt_weights_save_scaled(&m, w, &sc, wp), 0);
+    CHECK_EQ_INT(netrt_weights_load_scaled(&m, w, &back, wp), 0);
+    CHECK(back.kind == NETRT_SCALE_MINMAX && back.mean[0] == -2 && back.std[0] == 4);
+    netrt_scaler_free(&back);
+    netrt_scaler_free(&sc);
+    netrt_dataset_free(&ds);
+}
+
 int main(void)
 {
     tmpdir_create();
@@ -249,6 +461,11 @@ int main(void)
     test_exact_values();
     test_scaler();
     test_missing_file();
+    test_target_columns();
+    test_gzip_csv();
+    test_split_stratified();
+    test_split_rounding();
+    test_minmax();
     tmpdir_remove();
     return check_summary("test_data");
 }

@@ -34,7 +34,7 @@ extern const NetrtModel xor_model;
 int main(int argc, char **argv) { return netrt_main(&xor_model, argc, argv); }
 C
 if cc -std=c99 -O1 -g -gdwarf-4 -I"$tmp/gen" -I"$B/include" -o "$tmp/trainer" "$tmp/gen/main.c" \
-      "$tmp/gen/xor.c" "$tmp/gen/xor_netrt.c" "$B/libnetrt.a" -lm; then
+      "$tmp/gen/xor.c" "$tmp/gen/xor_netrt.c" "$B/libnetrt.a" -lz -lm; then
     vg trainer-train 0 $VG "$tmp/trainer" train --data examples/data/xor.csv --epochs 50 --quiet --out "$tmp/x.weights"
     vg trainer-gradcheck 0 $VG "$tmp/trainer" gradcheck
     vg trainer-predict 0 $VG "$tmp/trainer" predict --weights "$tmp/x.weights" --data examples/data/xor.csv

@@ -1,0 +1,97 @@
+/* internal.h: declarations shared between runtime files, not part of the public
+ * API (netrt.h) and not installed: file sniffing and gzip reading (idx.c), the
+ * weights file's section writer and reader (weights.c, used by checkpoint.c),
+ * the training state checkpoints hold (train.c, checkpoint.c) and the CSV log
+ * (report.c). */
+#ifndef NETRT_INTERNAL_H
+#define NETRT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "netrt.h"
+
+/* ---- idx.c ---- */
+enum { NETRT_FILE_PLAIN, NETRT_FILE_GZIP, NETRT_FILE_IDX };
+/* What path holds, from its first bytes: IDX (plain or gzipped), other gzip, or
+ * anything else; -1 after an error naming the path (cannot open it). */
+int netrt_sniff_file(const char *path);
+/* A whole gzip file, decompressed and NUL-terminated; NULL after an error. */
+char *netrt_read_gzip(const char *path, size_t *len);
+/* Writes path with its last 'images-idx3' replaced by 'labels-idx1' into out;
+ * returns 0 when path contains no 'images-idx3'. */
+int netrt_idx_labels_path(const char *path, char *out, size_t size);
+
+/* ---- weights.c ---- */
+/* A tagged section of a weights file (docs/weights.md): 4 ASCII bytes and a payload. */
+typedef struct {
+    char tag[4];
+    const void *data;
+    size_t size;
+} NetrtSection;
+/* The size of a weights file with this scaling and these extra sections. */
+size_t netrt_weights_file_size(const NetrtModel *m, const NetrtScaler *sc,
+                               const NetrtSection *extra, int n_extra);
+/* Saves the weights with their scaling and extra sections, atomically; the file
+ * image is built in image (netrt_weights_file_size bytes) or, if NULL, in a
+ * buffer of its own. */
+int netrt_weights_save_sections(const NetrtModel *m, const void *params, const NetrtScaler *sc,
+                                const NetrtSection *extra, int n_extra, const char *path,
+                                void *image);
+/* Finds section tag in a weights file image already checked by netrt_weights_read;
+ * returns its payload (and *size), or NULL when absent. */
+const uint8_t *netrt_weights_find_section(const uint8_t *file, size_t len, const char *tag,
+                                          size_t *size);
+/* Writes buf to path atomically (temporary, fsync, rename); what names the file
+ * in messages ("weights", "checkpoint", "plot"). Returns 0 or -1 (message printed). */
+int netrt_write_file_atomic(const char *path, const void *buf, size_t n, const char *what);
+
+/* ---- train.c and checkpoint.c ---- */
+/* A training run's state between epochs: what a checkpoint saves and restores. */
+typedef struct {
+    int epoch;                  /* epochs completed */
+    double seconds;             /* training time so far */
+    NetrtRng rng;               /* shuffles and dropout seeds */
+    int *order, rows;           /* the shuffle order, [rows], owned by the trainer */
+    int best_epoch, since_best; /* early stopping */
+    double best_loss;
+    void *best;                 /* the best epoch's parameters (trainer's buffer), or NULL */
+    NetrtEpoch *hist;           /* trainer's buffer of hist_cap epochs, or NULL */
+    int nhist, hist_cap;
+    /* What identifies the run; a checkpoint resumes only the same run. */
+    int batch, optim_kind, patience, valid_rows;
+    uint64_t seed, data_hash;
+} NetrtTrainState;
+
+/* Buffers for writing checkpoints, sized once before the first epoch. */
+typedef struct {
+    const NetrtModel *m;
+    const NetrtScaler *scaler;
+    size_t opt_size, state_size, image_size;
+    uint8_t *opt, *state, *image;   /* optimizer state, the other sections, the file */
+} NetrtCheckpointer;
+
+/* enabled false leaves c empty (no checkpoints this run). */
+int netrt_checkpointer_init(NetrtCheckpointer *c, const NetrtModel *m, const NetrtScaler *sc,
+                            const NetrtOptimizer *opt, int rows, int hist_cap, bool enabled);
+void netrt_checkpointer_free(NetrtCheckpointer *c);
+/* Writes params, the optimizer state, st and the scaling to path atomically. */
+int netrt_checkpoint_save(NetrtCheckpointer *c, const char *path, const void *params,
+                          const NetrtOptimizer *opt, const NetrtTrainState *st);
+/* Restores a checkpoint written by the same run (identity fields of st, the
+ * scaling and the model must match) into params, opt and st. */
+int netrt_checkpoint_load(NetrtCheckpointer *c, const char *path, void *params,
+                          NetrtOptimizer *opt, NetrtTrainState *st);
+/* FNV-1a over the training (and validation) rows, to recognise the same data. */
+uint64_t netrt_dataset_hash(const NetrtDataset *train, const NetrtDataset *valid);
+
+/* ---- report.c ---- */
+/* The per-epoch CSV log: opened (truncated) with its header row, one line per epoch. */
+FILE *netrt_log_open(const NetrtModel *m, const char *path);
+void netrt_log_epoch(FILE *f, const NetrtModel *m, const NetrtEpoch *e);
+/* train.c: the class a row of outputs y (at offset at) predicts. */
+int netrt_predicted_class(const NetrtModel *m, const void *y, size_t at);
+
+#endif

@@ -77,6 +77,33 @@ mnist:
 accuracy: all
 	bench/accuracy.sh $(B)
 
+# Install: `make install PREFIX=DIR` (default /usr/local; DESTDIR for staging).
+# bin/netc finds lib/libnetrt.a and include/netrt.h through ../lib, ../include,
+# so an installed netc trains. include/netc.mk is where GNU make looks for
+# `include netc.mk`; netrt.pc and the CMake package describe the same files.
+PREFIX  ?= /usr/local
+VERSION  = $(shell sed -n 's/^\#define NETC_VERSION "\(.*\)"/\1/p' compiler/emit.h)
+# libnetrt's own link dependencies: zlib when it reads compressed data
+NETRT_DEPS = $(strip $(if $(shell nm $(B)/libnetrt.a 2>/dev/null | grep ' U gz'),-lz) -lm)
+I = $(DESTDIR)$(PREFIX)
+install: all
+	install -d $(I)/bin $(I)/lib/pkgconfig $(I)/lib/cmake/netc $(I)/include $(I)/share/man/man1
+	install -m 755 $(B)/netc $(I)/bin/netc
+	install -m 644 $(B)/libnetrt.a $(I)/lib/libnetrt.a
+	install -m 644 runtime/netrt.h $(I)/include/netrt.h
+	sed 's|@NETRT_LIBS@|$(NETRT_DEPS)|' cmake/netc.mk > $(I)/include/netc.mk
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@NETRT_LIBS@|$(NETRT_DEPS)|' \
+	    cmake/netrt.pc.in > $(I)/lib/pkgconfig/netrt.pc
+	sed 's|@NETRT_CMAKE_LIBS@|$(subst $() ,;,$(strip $(NETRT_DEPS:-l%=%)))|' \
+	    cmake/netc-config.cmake > $(I)/lib/cmake/netc/netc-config.cmake
+	install -m 644 docs/netc.1 $(I)/share/man/man1/netc.1
+uninstall:
+	rm -f $(I)/bin/netc $(I)/lib/libnetrt.a $(I)/include/netrt.h $(I)/include/netc.mk \
+	    $(I)/lib/pkgconfig/netrt.pc $(I)/lib/cmake/netc/netc-config.cmake \
+	    $(I)/share/man/man1/netc.1
+	-rmdir $(I)/lib/cmake/netc 2>/dev/null
+.PHONY: install uninstall
+
 clean:
 	rm -rf $(B)
 

@@ -77,6 +77,12 @@ mnist:
 accuracy: all
 	bench/accuracy.sh $(B)
 
+# The speed benchmark (docs/performance.md): netc against FANN, PyTorch, an
+# OpenBLAS trainer and hand-written loops on the same data. About 5 minutes;
+# says which comparison packages are missing. Not part of `make test`.
+bench: all
+	bench/bench.sh $(B)
+
 # Install: `make install PREFIX=DIR` (default /usr/local; DESTDIR for staging).
 # bin/netc finds lib/libnetrt.a and include/netrt.h through ../lib, ../include,
 # so an installed netc trains. include/netc.mk is where GNU make looks for

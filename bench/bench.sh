@@ -1,0 +1,157 @@
+#!/bin/bash
+# bench/bench.sh [B]: `make bench`. Builds and runs every speed benchmark on the
+# same synthetic data and writes docs/performance.md (through bench/report.py).
+#   netc-generated trainers and inference (-O3 -march=native, -O2, and
+#   -O3 -march=native -fopenmp with 2 threads), FANN, PyTorch (1 and 2
+#   threads), a C trainer on OpenBLAS (1 and 2 threads), hand-written loops
+#   (-O3 -march=native -ffast-math) and an FMA peak probe.
+# Environment: BENCH_TIME (seconds per repeat, default 0.25), BENCH_REPS
+# (repeats, default 5), BENCH_NETS (default "xor iris digits mnist wide"),
+# BENCH_OUT (default docs/performance.md). Timing lives here, never in `make test`.
+set -u
+B=${1:-build}
+OUT=${BENCH_OUT:-docs/performance.md}
+W=$B/bench
+NETS=${BENCH_NETS:-xor iris digits mnist wide}
+export BENCH_TIME=${BENCH_TIME:-0.25} BENCH_REPS=${BENCH_REPS:-5}
+CC=${CC:-cc}
+[ "$CC" = cc ] || echo "bench: CC=$CC"
+STD="-std=c99 -D_POSIX_C_SOURCE=200809L"
+NDATA=2048
+mkdir -p "$W"
+RES=$W/results.txt
+: > "$RES"
+log() { echo "bench: $*" >&2; }
+meta() { echo "META $*" >> "$RES"; }
+
+batches() {
+    case $1 in xor|iris|digits) echo 1,32 ;; *) echo 1,32,128 ;; esac
+}
+upper() { echo "$1" | tr a-z A-Z; }
+
+# OpenBLAS reads these at load time; the benchmark lets it choose its own
+# kernel for this CPU, and reports what it chose.
+meta "env_OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-<unset>}"
+meta "env_OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE-<unset>}"
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS OMP_NUM_THREADS
+
+# --- what is installed ---------------------------------------------------------
+missing=
+have_fann=1 have_blas=1 have_torch=1
+[ -x "$B/netc" ] || { log "$B/netc missing: run make first"; exit 1; }
+if ! echo '#include <floatfann.h>
+int main(void){return 0;}' | $CC -x c - -o /dev/null -lfloatfann 2>/dev/null; then
+    have_fann=0; missing="$missing libfann-dev"
+fi
+BLAS_INC=
+for d in /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/openblas /usr/include; do
+    [ -f "$d/cblas.h" ] && grep -q openblas_set_num_threads "$d/cblas.h" && { BLAS_INC=$d; break; }
+done
+if [ -z "$BLAS_INC" ] || ! echo 'int main(void){return 0;}' | $CC -x c - -o /dev/null -lopenblas 2>/dev/null; then
+    have_blas=0; missing="$missing libopenblas-dev"
+fi
+PY=/usr/bin/python3
+if ! $PY -c 'import torch, numpy' 2>/dev/null; then
+    have_torch=0; missing="$missing python3-torch python3-numpy"
+fi
+if [ -n "$missing" ]; then
+    log "not installed:$missing; those columns are skipped."
+    log "install with: apt-get install$missing"
+fi
+meta "missing=${missing# }"
+meta "bench_time=$BENCH_TIME"
+meta "bench_reps=$BENCH_REPS"
+
+# --- machine -------------------------------------------------------------------
+meta "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+meta "cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+meta "cpu_family_model=$(grep -m1 '^cpu family' /proc/cpuinfo | sed 's/.*: //')/$(grep -m1 '^model\s*:' /proc/cpuinfo | sed 's/.*: //')"
+meta "nproc=$(nproc)"
+meta "hypervisor=$(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p')"
+meta "caches=$(lscpu 2>/dev/null | sed -n 's/^\(L[123][di]* cache\): *\(.*\)/\1 \2/p' | tr '\n' ';')"
+meta "isa=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_fp16|amx_bf16)$' | tr '\n' ' ')"
+meta "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+meta "gcc=$($CC --version | head -1)"
+meta "march_native=$($CC -march=native -Q --help=target 2>/dev/null | sed -n 's/^[[:space:]]*-march=[[:space:]]*//p' | head -1)"
+meta "prefer_vector_width=$($CC -march=native -Q --help=target 2>/dev/null | sed -n 's/^[[:space:]]*-mprefer-vector-width=[[:space:]]*//p' | head -1)"
+meta "netc=$($B/netc --version 2>/dev/null | head -1)"
+log "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- build -----------------------------------------------------------------------
+$CC $STD -O2 -Wall -Wextra -o "$W/gen_data" bench/gen_data.c -lm || exit 1
+$CC $STD -O2 -fopenmp -Wall -Wextra -o "$W/peak" bench/peak.c -lm || exit 1
+$CC $STD -O3 -march=native -ffast-math -Wall -Wextra -o "$W/bench_hand" bench/bench_hand.c -lm || exit 1
+if [ $have_fann = 1 ]; then
+    $CC $STD -O2 -Wall -Wextra -o "$W/bench_fann" bench/bench_fann.c -lfloatfann -lm || exit 1
+    meta "fann=$(dpkg-query -W -f '${Version}' libfann2 2>/dev/null)"
+fi
+if [ $have_blas = 1 ]; then
+    $CC $STD -O2 -Wall -Wextra -I"$BLAS_INC" -o "$W/bench_blas" bench/bench_blas.c -lopenblas -lm || exit 1
+    meta "openblas=$(dpkg-query -W -f '${Version}' libopenblas0-pthread 2>/dev/null)"
+fi
+if [ $have_torch = 1 ]; then
+    meta "torch=$($PY -c 'import torch; print(torch.__version__)' 2>/dev/null)"
+    meta "libblas3=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)"
+fi
+
+# netc: generated code compiled directly (NETC_CFLAGS plays no part), three ways.
+for n in $NETS; do
+    g=$W/gen/$n
+    rm -rf "$g" && mkdir -p "$g"
+    "$B/netc" build "bench/specs/$n.net" -o "$g" > /dev/null || { log "netc build $n failed"; exit 1; }
+    "$W/gen_data" "$n" $NDATA "$W/$n.bin" || exit 1
+    U=$(upper "$n")
+    for v in netc netc-O2 netc-omp; do
+        case $v in
+        netc) fl="-O3 -march=native" ;;
+        netc-O2) fl="-O2" ;;
+        netc-omp) fl="-O3 -march=native -fopenmp" ;;
+        esac
+        $CC $STD $fl -I"$g" -Ibench -DNET="$n" -DNET_UPPER="$U" "-DNET_HEADER=\"$n.h\"" \
+            "-DIMPL=\"$v\"" -o "$W/bench_$v.$n" bench/bench_netc.c "$g/$n.c" -lm || exit 1
+    done
+    # Size and gcc -O2 compile time of the generated network (median of 3).
+    lines=$(wc -l < "$g/$n.c")
+    ts=$(for r in 1 2 3; do
+        t0=$(date +%s.%N); $CC $STD -O2 -c -o "$g/$n.o" "$g/$n.c"; t1=$(date +%s.%N)
+        awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+    done | sort -n | sed -n 2p)
+    omp=$(grep -c '#pragma omp' "$g/$n.c")
+    echo "SIZE net=$n lines=$lines hlines=$(wc -l < "$g/$n.h") compile_O2=$ts omp_pragmas=$omp params=$(sed -n "s/#define ${U}_NUM_PARAMS //p" "$g/$n.h")" >> "$RES"
+done
+
+# --- run -------------------------------------------------------------------------
+run() { "$@" >> "$RES" 2>> "$W/errors.txt" || log "failed: $*"; }
+: > "$W/errors.txt"
+log "FMA peak probe"
+run "$W/peak"
+for n in $NETS; do
+    b=$(batches "$n")
+    d=$W/$n.bin
+    log "$n: training, batches $b"
+    OMP_NUM_THREADS=1 run "$W/bench_netc.$n" "$d" "$b"
+    OMP_NUM_THREADS=1 run "$W/bench_netc-O2.$n" "$d" "$b"
+    OMP_NUM_THREADS=2 OMP_PROC_BIND=spread run "$W/bench_netc-omp.$n" "$d" "$b"
+    run "$W/bench_hand" "$n" "$d" "$b"
+    [ $have_fann = 1 ] && run "$W/bench_fann" "$n" "$d" "$b"
+    if [ $have_blas = 1 ]; then
+        for t in 1 2; do OMP_NUM_THREADS=$t run "$W/bench_blas" "$n" "$d" "$b" $t; done
+    fi
+    if [ $have_torch = 1 ]; then
+        for t in 1 2; do
+            OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t run $PY bench/bench_torch.py "$n" "$d" "$b" $t
+        done
+    fi
+    log "$n: inference, one sample"
+    OMP_NUM_THREADS=1 run "$W/bench_netc.$n" "$d" 1 infer
+    OMP_NUM_THREADS=1 run "$W/bench_netc-O2.$n" "$d" 1 infer
+    run "$W/bench_hand" "$n" "$d" 1 infer
+    [ $have_fann = 1 ] && run "$W/bench_fann" "$n" "$d" 1 infer
+    [ $have_torch = 1 ] && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 run $PY bench/bench_torch.py "$n" "$d" 1 1 infer
+done
+log "FMA peak probe (again, after the runs)"
+run "$W/peak"
+meta "load_end=$(cut -d' ' -f1-3 /proc/loadavg)"
+log "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ -s "$W/errors.txt" ] && { log "messages from the drivers:"; cat "$W/errors.txt" >&2; }
+$PY bench/report.py "$RES" > "$OUT.tmp" && mv "$OUT.tmp" "$OUT" && log "wrote $OUT"

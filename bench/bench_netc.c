@@ -1,0 +1,103 @@
+/* bench/bench_netc.c: times one netc-generated network (make bench).
+ * Compiled once per net and per flag set against the generated NAME.c:
+ *   cc FLAGS -DNET=mnist -DNET_UPPER=MNIST -DNET_HEADER='"mnist.h"' -DIMPL='"netc"' \
+ *      bench_netc.c mnist.c -lm
+ * Usage: bench_netc DATA.bin BATCHES [infer]
+ * A training step is NAME_loss_grad on the next BATCH samples followed by the
+ * plain SGD update p -= lr * g; inference is NAME_forward on one sample. */
+#include "bench_common.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include NET_HEADER
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(suffix) CAT(NET, suffix)
+#define K(suffix) CAT(NET_UPPER, suffix)
+
+typedef FN(_real) real;
+
+typedef struct {
+    BenchData d;
+    int batch;
+    long pos;
+    real *params, *grad, *work, *y;
+    float lr;
+    double loss;
+} Ctx;
+
+static void train_steps(void *vc, long steps)
+{
+    Ctx *c = vc;
+    const long np = K(_NUM_PARAMS);
+    for (long s = 0; s < steps; s++) {
+        if (c->pos + c->batch > c->d.n) c->pos = 0;
+        c->loss = FN(_loss_grad)(c->grad, c->params, c->d.x + c->pos * c->d.in,
+                                 c->d.t + c->pos * c->d.out, c->batch, 0, c->work);
+        c->pos += c->batch;
+        real *restrict p = c->params;
+        const real *restrict g = c->grad;
+        const real lr = c->lr;
+#ifdef _OPENMP
+        if (np >= 65536) { /* only where two threads pay for the fork */
+#pragma omp parallel for simd
+            for (long k = 0; k < np; k++) p[k] -= lr * g[k];
+            continue;
+        }
+#endif
+        for (long k = 0; k < np; k++) p[k] -= lr * g[k];
+    }
+}
+
+static void infer_steps(void *vc, long steps)
+{
+    Ctx *c = vc;
+    for (long s = 0; s < steps; s++) {
+        if (c->pos >= c->d.n) c->pos = 0;
+        FN(_forward)(c->y, c->params, c->d.x + c->pos * c->d.in, 1, c->work);
+        c->pos++;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: bench_netc DATA.bin BATCHES [infer]\n");
+        return 2;
+    }
+    Ctx c;
+    memset(&c, 0, sizeof c);
+    c.d = bench_load(argv[1]);
+    if (c.d.in != K(_INPUT_SIZE) || c.d.out != K(_OUTPUT_SIZE)) {
+        fprintf(stderr, "bench_netc: %s does not fit this net\n", argv[1]);
+        return 1;
+    }
+    int threads = 1;
+#ifdef _OPENMP
+    threads = omp_get_max_threads();
+#endif
+    int batches[8], nb = bench_batches(argv[2], batches, 8), maxb = 1;
+    for (int k = 0; k < nb; k++) if (batches[k] > maxb) maxb = batches[k];
+    c.params = malloc(sizeof(real) * K(_NUM_PARAMS));
+    c.grad = malloc(sizeof(real) * K(_NUM_PARAMS));
+    c.work = malloc(sizeof(real) * (size_t)K(_WORK_SIZE(maxb)));
+    c.y = malloc(sizeof(real) * K(_OUTPUT_SIZE));
+    c.lr = (float)bench_env("BENCH_LR", 0.01);
+    const char *name = strrchr(argv[1], '/') ? strrchr(argv[1], '/') + 1 : argv[1];
+    char net[64];
+    snprintf(net, sizeof net, "%.*s", (int)strcspn(name, "."), name);
+    if (argc > 3 && strcmp(argv[3], "infer") == 0) {
+        FN(_init_params)(c.params, 1);
+        bench_run(IMPL, net, "infer", 1, threads, infer_steps, &c);
+        return 0;
+    }
+    for (int k = 0; k < nb; k++) {
+        FN(_init_params)(c.params, 1);
+        c.batch = batches[k];
+        c.pos = 0;
+        bench_run(IMPL, net, "train", c.batch, threads, train_steps, &c);
+        if (!isfinite(c.loss)) fprintf(stderr, "bench_netc: %s b%d: loss %g\n", net, c.batch, c.loss);
+    }
+    return 0;
+}

@@ -48,6 +48,7 @@ struct Emitter {
     const char *R;          /* the real type: NAME_real */
     bool dbl;               /* double precision */
     bool need_sigmoid, need_dropout, need_rng;  /* helpers to emit */
+    bool need_dot, need_gemm;   /* the large-layer micro-kernels (emit_gemm.c) */
     /* Inference-only mode (emit_infer.c): where values live instead of params and
      * work; NULL for the training build. */
     const char *(*value_ptr)(Emitter *e, const IrValue *v);
@@ -81,5 +82,11 @@ void emit_kernel(Emitter *e, const IrInstr *ins);
 void emit_kernel_call(Emitter *e, const IrInstr *ins, const char *batch);
 /* The C expression for a value's storage, e.g. "work + (size_t)n * 4". */
 const char *emit_value_ptr(Emitter *e, const IrValue *v, const char *batch);
+
+/* emit_gemm.c: register-blocked kernels for dense layers too large to unroll. */
+void emit_gemm_fwd(Emitter *e, const IrInstr *ins);
+void emit_gemm_dx(Emitter *e, const IrInstr *ins);
+void emit_gemm_dw(Emitter *e, const IrInstr *ins);
+void emit_gemm_helpers(Emitter *e);
 
 #endif

@@ -91,6 +91,7 @@ static const char *banner(Emitter *e)
 static void emit_helpers(Emitter *e)
 {
     emit_section(e, SEC_HELPERS);
+    emit_gemm_helpers(e);
     if (e->need_sigmoid) {
         emit_line(e, "/* The logistic function, without overflow for large |v|. */");
         emit_fn(e, "static %s %s_sigmoid(%s v)", e->R, e->p, e->R);
@@ -388,7 +389,10 @@ static char *join_source(Emitter *e)
 {
     Buf c = {0};
     buf_printf(&c, "%s\n", banner(e));
-    buf_printf(&c, "#include <math.h>\n#include <stddef.h>\n\n#include \"%s.h\"\n\n", e->p);
+    buf_printf(&c, "#include <math.h>\n#include <stddef.h>\n");
+    if (e->need_dot || e->need_gemm)
+        buf_printf(&c, "#if defined(__AVX2__) && defined(__FMA__)\n#include <immintrin.h>\n#endif\n");
+    buf_printf(&c, "\n#include \"%s.h\"\n\n", e->p);
     for (int s = SEC_HELPERS; s < SEC_COUNT; s++)
         if (e->sec[s].len)
             buf_printf(&c, "%s", e->sec[s].data);

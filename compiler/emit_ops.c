@@ -263,39 +263,9 @@ static void emit_sum(Emitter *e, const char *head, Buf *terms_buf)
 
 /* ---- dense: z = x W^T + b ---- */
 
-/* Lanes of the partial sums in a large dot product: independent accumulators let
- * the C compiler vectorize the reduction without -ffast-math reassociation. */
-enum { LANES = 8 };
-
 static bool unrolled(const Emitter *e, int in, int out)
 {
     return (long)in * out <= e->opt->unroll_limit;
-}
-
-/* Large layers loop over outputs outermost, so one row of W stays in L1 while
- * the batch streams past it. */
-static void linear_fwd_loops(Emitter *e, int in, int out, bool bias)
-{
-    int main_part = in / LANES * LANES;
-    emit_open(e, "for (int o = 0; o < %d; o++)", out);
-    emit_line(e, "const %s *wo = w + (size_t)o * %d;", e->R, in);
-    emit_open(e, "for (int n = 0; n < batch; n++)");
-    emit_line(e, "const %s *xn = x + (size_t)n * %d;", e->R, in);
-    if (main_part > 0) {
-        emit_line(e, "%s acc[%d] = {%s};", e->R, LANES, emit_real(e, 0));
-        emit_open(e, "for (int i = 0; i < %d; i += %d)", main_part, LANES);
-        emit_line(e, "for (int j = 0; j < %d; j++) acc[j] += wo[i + j] * xn[i + j];", LANES);
-        emit_close(e);
-        emit_line(e, "%s s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + "
-                     "((acc[4] + acc[5]) + (acc[6] + acc[7]));", e->R);
-    } else {
-        emit_line(e, "%s s = %s;", e->R, emit_real(e, 0));
-    }
-    if (main_part < in)
-        emit_line(e, "for (int i = %d; i < %d; i++) s += wo[i] * xn[i];", main_part, in);
-    emit_line(e, "z[(size_t)n * %d + (size_t)o] = %ss;", out, bias ? "b[o] + " : "");
-    emit_close(e);
-    emit_close(e);
 }
 
 static void linear_fwd(Emitter *e, const IrInstr *ins)
@@ -303,7 +273,7 @@ static void linear_fwd(Emitter *e, const IrInstr *ins)
     int in = ins->in[1]->cols, out = ins->in[1]->rows;
     bool bias = ins->nin > 2;
     if (!unrolled(e, in, out)) {
-        linear_fwd_loops(e, in, out, bias);
+        emit_gemm_fwd(e, ins);
         return;
     }
     emit_open(e, "for (int n = 0; n < batch; n++)");
@@ -325,17 +295,8 @@ static void linear_fwd(Emitter *e, const IrInstr *ins)
 static void linear_dx(Emitter *e, const IrInstr *ins)
 {
     int in = ins->in[1]->cols, out = ins->in[1]->rows;
-    if (!unrolled(e, in, out)) {   /* row o of W in L1; dx for the batch in L2 */
-        if (!ins->accumulate)
-            emit_line(e, "for (int k = 0; k < batch * %d; k++) dx[k] = %s;", in, emit_real(e, 0));
-        emit_open(e, "for (int o = 0; o < %d; o++)", out);
-        emit_line(e, "const %s *wo = w + (size_t)o * %d;", e->R, in);
-        emit_open(e, "for (int n = 0; n < batch; n++)");
-        emit_line(e, "const %s g = dz[(size_t)n * %d + (size_t)o];", e->R, out);
-        emit_line(e, "%s *dxn = dx + (size_t)n * %d;", e->R, in);
-        emit_line(e, "for (int i = 0; i < %d; i++) dxn[i] += g * wo[i];", in);
-        emit_close(e);
-        emit_close(e);
+    if (!unrolled(e, in, out)) {
+        emit_gemm_dx(e, ins);
         return;
     }
     emit_open(e, "for (int n = 0; n < batch; n++)");
@@ -355,17 +316,8 @@ static void linear_dx(Emitter *e, const IrInstr *ins)
 static void linear_dw(Emitter *e, const IrInstr *ins)
 {
     int in = ins->out->cols, out = ins->out->rows;
-    if (!unrolled(e, in, out)) {   /* row o of dW in L1 while the batch streams past */
-        emit_open(e, "for (int o = 0; o < %d; o++)", out);
-        emit_line(e, "%s *dwo = dw + (size_t)o * %d;", e->R, in);
-        if (!ins->accumulate)
-            emit_line(e, "for (int i = 0; i < %d; i++) dwo[i] = %s;", in, emit_real(e, 0));
-        emit_open(e, "for (int n = 0; n < batch; n++)");
-        emit_line(e, "const %s g = dz[(size_t)n * %d + (size_t)o];", e->R, out);
-        emit_line(e, "const %s *xn = x + (size_t)n * %d;", e->R, in);
-        emit_line(e, "for (int i = 0; i < %d; i++) dwo[i] += g * xn[i];", in);
-        emit_close(e);
-        emit_close(e);
+    if (!unrolled(e, in, out)) {
+        emit_gemm_dw(e, ins);
         return;
     }
     if (!ins->accumulate)

@@ -1,0 +1,295 @@
+/* emit_gemm.c: kernels for dense layers too large to unroll. The three
+ * products of a layer's training step each get a register-blocked kernel:
+ *   forward  z = x W^T      dot products: 3 samples x 4 outputs per tile, both
+ *                           operands contiguous along the input dimension;
+ *   dx = dz W               a 6 x 16 (float; 6 x 8 double) accumulator tile,
+ *   dW = dz^T x             the same kernel with dz read transposed.
+ * The micro-kernels are helper functions emitted once per network, with AVX2
+ * and FMA intrinsics under `#if defined(__AVX2__) && defined(__FMA__)` and a
+ * portable scalar version otherwise; both sum in a fixed order, so results are
+ * deterministic for a given build and agree across builds to rounding. Sizes
+ * are passed as constants, so the compiler specializes each call. */
+#include "emit.h"
+
+#include <string.h>
+
+/* Output lanes of the 6-row tile: two vectors. */
+static int tile_cols(const Emitter *e)
+{
+    return e->dbl ? 8 : 16;
+}
+
+/* ---- layer kernels ---- */
+
+/* z[n][o] = b[o] + sum_i x[n][i] w[o][i]: W's 4-row tile stays in L1 while the
+ * batch streams past it. */
+void emit_gemm_fwd(Emitter *e, const IrInstr *ins)
+{
+    int in = ins->in[1]->cols, out = ins->in[1]->rows;
+    const char *bias = ins->nin > 2 ? "b[o + j] + " : "";
+    e->need_dot = true;
+    emit_line(e, "int o = 0;");
+    emit_open(e, "for (; o + 4 <= %d; o += 4)", out);
+    emit_line(e, "int n = 0;");
+    emit_open(e, "for (; n + 3 <= batch; n += 3)");
+    emit_line(e, "%s c[12];", e->R);
+    emit_line(e, "%s_dot3x4(c, x + (size_t)n * %d, w + (size_t)o * %d, %d);", e->p, in, in, in);
+    emit_line(e, "for (int r = 0; r < 3; r++)");
+    emit_line(e, "    for (int j = 0; j < 4; j++)");
+    emit_line(e, "        z[(size_t)(n + r) * %d + (size_t)(o + j)] = %sc[r * 4 + j];", out,
+              bias);
+    emit_close(e);
+    emit_line(e, "for (; n < batch; n++)");
+    emit_line(e, "    for (int j = 0; j < 4; j++)");
+    emit_line(e, "        z[(size_t)n * %d + (size_t)(o + j)] = %s%s_dot(x + (size_t)n * %d, "
+                 "w + (size_t)(o + j) * %d, %d);", out, bias, e->p, in, in, in);
+    emit_close(e);
+    emit_line(e, "for (; o < %d; o++)", out);
+    emit_line(e, "    for (int n = 0; n < batch; n++)");
+    emit_line(e, "        z[(size_t)n * %d + (size_t)o] = %s%s_dot(x + (size_t)n * %d, "
+                 "w + (size_t)o * %d, %d);", out, ins->nin > 2 ? "b[o] + " : "", e->p, in, in,
+              in);
+}
+
+/* c[r][j] (+)= sum_p a[r * rsa + p * csa] b[p * ldb + j] over a rows x cols block,
+ * in 6 x NR tiles; a column strip of b stays in L1 across the row tiles. */
+static void emit_tiled(Emitter *e, const char *c, int ldc, const char *a, const char *rsa,
+                       const char *csa, const char *b, int ldb, const char *rows, int cols,
+                       const char *k, bool accumulate)
+{
+    int nr = tile_cols(e), main_cols = cols / nr * nr;
+    if (main_cols > 0) {
+        e->need_gemm = true;
+        emit_open(e, "for (int j = 0; j < %d; j += %d)", main_cols, nr);
+        emit_line(e, "int r = 0;");
+        emit_line(e, "for (; r + 6 <= %s; r += 6)", rows);
+        emit_line(e, "    %s_gemm6(%s + (size_t)r * %d + (size_t)j, %d, %s + (size_t)r * %s, %s, %s,",
+                  e->p, c, ldc, ldc, a, rsa, rsa, csa);
+        emit_line(e, "             %s + (size_t)j, %d, %s, %d);", b, ldb, k, accumulate);
+        emit_line(e, "for (; r < %s; r++)", rows);
+        emit_line(e, "    %s_gemm1(%s + (size_t)r * %d + (size_t)j, %s + (size_t)r * %s, %s, "
+                     "%s + (size_t)j, %d, %s, %d);", e->p, c, ldc, a, rsa, csa, b, ldb, k,
+                  accumulate);
+        emit_close(e);
+    }
+    if (main_cols < cols) {     /* the columns left over: one at a time */
+        emit_open(e, "for (int r = 0; r < %s; r++)", rows);
+        emit_open(e, "for (int j = %d; j < %d; j++)", main_cols, cols);
+        emit_line(e, "%s s = %s;", e->R,
+                  accumulate ? arena_printf(e->a, "%s[(size_t)r * %d + (size_t)j]", c, ldc)
+                             : emit_real(e, 0));
+        emit_line(e, "for (int p = 0; p < %s; p++)", k);
+        emit_line(e, "    s += %s[(size_t)r * %s + (size_t)p * %s] * %s[(size_t)p * %d + (size_t)j];",
+                  a, rsa, csa, b, ldb);
+        emit_line(e, "%s[(size_t)r * %d + (size_t)j] = s;", c, ldc);
+        emit_close(e);
+        emit_close(e);
+    }
+}
+
+/* dx[n][i] (+)= sum_o dz[n][o] w[o][i] */
+void emit_gemm_dx(Emitter *e, const IrInstr *ins)
+{
+    int in = ins->in[1]->cols, out = ins->in[1]->rows;
+    emit_tiled(e, "dx", in, "dz", arena_printf(e->a, "%d", out), "1", "w", in, "batch", in,
+               arena_printf(e->a, "%d", out), ins->accumulate);
+}
+
+/* dw[o][i] (+)= sum_n dz[n][o] x[n][i]: dz read transposed */
+void emit_gemm_dw(Emitter *e, const IrInstr *ins)
+{
+    int in = ins->out->cols, out = ins->out->rows;
+    emit_tiled(e, "dw", in, "dz", "1", arena_printf(e->a, "%d", out), "x", in,
+               arena_printf(e->a, "%d", out), in, "batch", ins->accumulate);
+}
+
+/* ---- the micro-kernels, emitted once per network ---- */
+
+typedef struct {
+    const char *V, *S;  /* vector type, intrinsic suffix */
+    int L;              /* lanes */
+} Simd;
+
+static Simd simd(const Emitter *e)
+{
+    return e->dbl ? (Simd){"__m256d", "pd", 4} : (Simd){"__m256", "ps", 8};
+}
+
+static void emit_hsum(Emitter *e, Simd v)
+{
+    emit_line(e, "/* The sum of a vector's lanes. */");
+    emit_fn(e, "static %s %s_hsum(%s v)", e->R, e->p, v.V);
+    if (e->dbl) {
+        emit_line(e, "__m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));");
+        emit_line(e, "return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));");
+    } else {
+        emit_line(e, "__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));");
+        emit_line(e, "s = _mm_add_ps(s, _mm_movehl_ps(s, s));");
+        emit_line(e, "return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));");
+    }
+    emit_close(e);
+    emit_blank(e);
+}
+
+/* dot(a, b) over k, with 4 vector accumulators to hide the FMA latency. */
+static void emit_dot(Emitter *e, Simd v)
+{
+    const char *R = e->R, *S = v.S;
+    emit_line(e, "/* sum_i a[i] b[i] */");
+    emit_fn(e, "static %s %s_dot(const %s *a, const %s *b, int k)", R, e->p, R, R);
+    emit_line(e, "int i = 0;");
+    emit_line(e, "%s s = %s;", R, emit_real(e, 0));
+    emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
+    emit_line(e, "%s s0 = _mm256_setzero_%s(), s1 = s0, s2 = s0, s3 = s0;", v.V, S);
+    emit_open(e, "for (; i + %d <= k; i += %d)", 4 * v.L, 4 * v.L);
+    for (int q = 0; q < 4; q++)
+        emit_line(e, "s%d = _mm256_fmadd_%s(_mm256_loadu_%s(a + i + %d), _mm256_loadu_%s(b + i + %d), s%d);",
+                  q, S, S, q * v.L, S, q * v.L, q);
+    emit_close(e);
+    emit_line(e, "for (; i + %d <= k; i += %d)", v.L, v.L);
+    emit_line(e, "    s0 = _mm256_fmadd_%s(_mm256_loadu_%s(a + i), _mm256_loadu_%s(b + i), s0);", S, S, S);
+    emit_line(e, "s = %s_hsum(_mm256_add_%s(_mm256_add_%s(s0, s1), _mm256_add_%s(s2, s3)));", e->p,
+              S, S, S);
+    emit_line(e, "#else");
+    emit_line(e, "%s p[8] = {%s};", R, emit_real(e, 0));
+    emit_line(e, "for (; i + 8 <= k; i += 8)");
+    emit_line(e, "    for (int j = 0; j < 8; j++) p[j] += a[i + j] * b[i + j];");
+    emit_line(e, "s = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));");
+    emit_line(e, "#endif");
+    emit_line(e, "for (; i < k; i++) s += a[i] * b[i];");
+    emit_line(e, "return s;");
+    emit_close(e);
+    emit_blank(e);
+}
+
+/* c[r * 4 + j] = dot(a row r, b row j) for 3 rows of a and 4 rows of b, both with
+ * stride k: 12 accumulators, each a and b vector loaded once per step. */
+static void emit_dot3x4(Emitter *e, Simd v)
+{
+    const char *R = e->R, *S = v.S;
+    emit_line(e, "/* c[r * 4 + j] = sum_i a[r * k + i] b[j * k + i], r < 3, j < 4 */");
+    emit_fn(e, "static void %s_dot3x4(%s *c, const %s *a, const %s *b, int k)", e->p, R, R, R);
+    emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
+    emit_line(e, "int i = 0;");
+    for (int r = 0; r < 3; r++)
+        emit_line(e, "%s c%d0 = _mm256_setzero_%s(), c%d1 = c%d0, c%d2 = c%d0, c%d3 = c%d0;", v.V, r,
+                  S, r, r, r, r, r, r);
+    emit_open(e, "for (; i + %d <= k; i += %d)", v.L, v.L);
+    for (int r = 0; r < 3; r++)
+        emit_line(e, "const %s a%d = _mm256_loadu_%s(a + (size_t)%d * (size_t)k + (size_t)i);", v.V,
+                  r, S, r);
+    for (int j = 0; j < 4; j++) {
+        emit_line(e, "%s b%d = _mm256_loadu_%s(b + (size_t)%d * (size_t)k + (size_t)i);",
+                  j ? "" : arena_printf(e->a, "%s", v.V), 0, S, j);
+        for (int r = 0; r < 3; r++)
+            emit_line(e, "c%d%d = _mm256_fmadd_%s(a%d, b0, c%d%d);", r, j, S, r, r, j);
+    }
+    emit_close(e);
+    for (int r = 0; r < 3; r++)
+        for (int j = 0; j < 4; j++)
+            emit_line(e, "c[%d] = %s_hsum(c%d%d);", r * 4 + j, e->p, r, j);
+    emit_open(e, "for (; i < k; i++)");
+    emit_line(e, "for (int r = 0; r < 3; r++)");
+    emit_line(e, "    for (int j = 0; j < 4; j++)");
+    emit_line(e, "        c[r * 4 + j] += a[(size_t)r * (size_t)k + (size_t)i] * "
+                 "b[(size_t)j * (size_t)k + (size_t)i];");
+    emit_close(e);
+    emit_line(e, "#else");
+    emit_line(e, "for (int r = 0; r < 3; r++)");
+    emit_line(e, "    for (int j = 0; j < 4; j++)");
+    emit_line(e, "        c[r * 4 + j] = %s_dot(a + (size_t)r * (size_t)k, b + (size_t)j * (size_t)k, k);",
+              e->p);
+    emit_line(e, "#endif");
+    emit_close(e);
+    emit_blank(e);
+}
+
+/* The 6 x NR tile: c[r][j] (+)= sum_p a[r * rsa + p * csa] b[p * ldb + j]. */
+static void emit_gemm6(Emitter *e, Simd v)
+{
+    const char *R = e->R, *S = v.S;
+    int nr = 2 * v.L;
+    emit_line(e, "/* c[r * ldc + j] (+)= sum_p a[r * rsa + p * csa] b[p * ldb + j], r < 6, j < %d */",
+              nr);
+    emit_line(e, "static void %s_gemm6(%s *c, size_t ldc, const %s *a, size_t rsa, size_t csa,", e->p,
+              R, R);
+    emit_fn(e, "%*sconst %s *b, size_t ldb, int k, int accumulate)", (int)strlen(e->p) + 18, "", R);
+    emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
+    for (int r = 0; r < 6; r++) {
+        emit_line(e, "%s c%d0 = accumulate ? _mm256_loadu_%s(c + %d * ldc) : _mm256_setzero_%s();",
+                  v.V, r, S, r, S);
+        emit_line(e, "%s c%d1 = accumulate ? _mm256_loadu_%s(c + %d * ldc + %d) : _mm256_setzero_%s();",
+                  v.V, r, S, r, v.L, S);
+    }
+    emit_open(e, "for (int p = 0; p < k; p++)");
+    emit_line(e, "const %s *bp = b + (size_t)p * ldb, *ap = a + (size_t)p * csa;", R);
+    emit_line(e, "const %s b0 = _mm256_loadu_%s(bp), b1 = _mm256_loadu_%s(bp + %d);", v.V, S, S, v.L);
+    emit_line(e, "%s t;", v.V);
+    for (int r = 0; r < 6; r++) {
+        emit_line(e, "t = _mm256_set1_%s(ap[%d * rsa]);", S, r);
+        emit_line(e, "c%d0 = _mm256_fmadd_%s(t, b0, c%d0);", r, S, r);
+        emit_line(e, "c%d1 = _mm256_fmadd_%s(t, b1, c%d1);", r, S, r);
+    }
+    emit_close(e);
+    for (int r = 0; r < 6; r++) {
+        emit_line(e, "_mm256_storeu_%s(c + %d * ldc, c%d0);", S, r, r);
+        emit_line(e, "_mm256_storeu_%s(c + %d * ldc + %d, c%d1);", S, r, v.L, r);
+    }
+    emit_line(e, "#else");
+    emit_line(e, "for (int r = 0; r < 6; r++)");
+    emit_line(e, "    %s_gemm1(c + (size_t)r * ldc, a + (size_t)r * rsa, csa, b, ldb, k, accumulate);",
+              e->p);
+    emit_line(e, "#endif");
+    emit_close(e);
+    emit_blank(e);
+}
+
+/* One row of the tile: c[j] (+)= sum_p a[p * csa] b[p * ldb + j], j < NR. */
+static void emit_gemm1(Emitter *e, Simd v)
+{
+    const char *R = e->R, *S = v.S;
+    int nr = 2 * v.L;
+    emit_line(e, "/* c[j] (+)= sum_p a[p * csa] b[p * ldb + j], j < %d */", nr);
+    emit_line(e, "static void %s_gemm1(%s *c, const %s *a, size_t csa, const %s *b, size_t ldb, int k,",
+              e->p, R, R, R);
+    emit_fn(e, "%*sint accumulate)", (int)strlen(e->p) + 18, "");
+    emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
+    emit_line(e, "%s c0 = accumulate ? _mm256_loadu_%s(c) : _mm256_setzero_%s();", v.V, S, S);
+    emit_line(e, "%s c1 = accumulate ? _mm256_loadu_%s(c + %d) : _mm256_setzero_%s();", v.V, S, v.L, S);
+    emit_open(e, "for (int p = 0; p < k; p++)");
+    emit_line(e, "const %s t = _mm256_set1_%s(a[(size_t)p * csa]);", v.V, S);
+    emit_line(e, "c0 = _mm256_fmadd_%s(t, _mm256_loadu_%s(b + (size_t)p * ldb), c0);", S, S);
+    emit_line(e, "c1 = _mm256_fmadd_%s(t, _mm256_loadu_%s(b + (size_t)p * ldb + %d), c1);", S, S, v.L);
+    emit_close(e);
+    emit_line(e, "_mm256_storeu_%s(c, c0);", S);
+    emit_line(e, "_mm256_storeu_%s(c + %d, c1);", S, v.L);
+    emit_line(e, "#else");
+    emit_line(e, "%s s[%d];", R, nr);
+    emit_line(e, "for (int j = 0; j < %d; j++) s[j] = accumulate ? c[j] : %s;", nr, emit_real(e, 0));
+    emit_line(e, "for (int p = 0; p < k; p++)");
+    emit_line(e, "    for (int j = 0; j < %d; j++) s[j] += a[(size_t)p * csa] * b[(size_t)p * ldb + (size_t)j];",
+              nr);
+    emit_line(e, "for (int j = 0; j < %d; j++) c[j] = s[j];", nr);
+    emit_line(e, "#endif");
+    emit_close(e);
+    emit_blank(e);
+}
+
+void emit_gemm_helpers(Emitter *e)
+{
+    Simd v = simd(e);
+    if (!e->need_dot && !e->need_gemm)
+        return;
+    if (e->need_dot) {
+        emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
+        emit_hsum(e, v);
+        emit_line(e, "#endif");
+        emit_blank(e);
+        emit_dot(e, v);
+        emit_dot3x4(e, v);
+    }
+    if (e->need_gemm) {
+        emit_gemm1(e, v);
+        emit_gemm6(e, v);
+    }
+}

@@ -87,3 +87,27 @@ printf 'FANN_FLO_2.1\nnum_layers=3\nlearning_rate=0.700000\n' > "$tmp/fann.net"
 [ $rc -eq 1 ] && grep -q "FANN saved network" "$tmp/err" && ok fann-build || fail fann-build
 "$NETC" fmt "$tmp/fann.net" > "$tmp/out" 2> "$tmp/err"; rc=$?
 [ $rc -eq 1 ] && [ ! -s "$tmp/out" ] && grep -q "FANN saved network" "$tmp/err" && ok fann-fmt || fail fann-fmt
+
+# Editor support: the grammars know every built-in name; Vim highlights a spec.
+python3 tests/fmt/editors.py
+if command -v vim > /dev/null; then
+    cat > "$tmp/probe.vim" <<'VIM'
+let out = []
+for [l, c] in [[2, 1], [6, 14], [8, 8], [9, 15], [11, 1], [12, 5], [12, 13], [2, 29]]
+    call add(out, synIDattr(synID(l, c, 1), 'name'))
+endfor
+call writefile([join(out, ' ')], g:outfile)
+qa!
+VIM
+    vim -Nu NONE -Es -c 'set rtp^=editors/vim' -c 'filetype on' -c 'syntax on' -c 'filetype detect' \
+        -c "let g:outfile='$tmp/syn'" -c "source $tmp/probe.vim" specs/xor.net < /dev/null
+    want="netcStatement netcActivation netcLoss netcNumber netcBlock netcTrainItem netcOptimizer netcComment"
+    [ "$(cat "$tmp/syn" 2>/dev/null)" = "$want" ] && ok vim-syntax || fail vim-syntax "$(cat "$tmp/syn" 2>/dev/null)"
+    printf 'FANN_FLO_2.1\n' > "$tmp/f.net"
+    vim -Nu NONE -Es -c 'set rtp^=editors/vim' -c 'filetype on' -c 'filetype detect' \
+        -c "call writefile([&filetype], '$tmp/ft')" -c 'qa!' "$tmp/f.net" < /dev/null
+    vim -Nu NONE -Es -c 'set rtp^=editors/vim' -c 'filetype on' -c 'filetype detect' \
+        -c "call writefile([&filetype], '$tmp/ft2')" -c 'qa!' specs/xor.net < /dev/null
+    [ "$(cat "$tmp/ft")" != netc ] && [ "$(cat "$tmp/ft2")" = netc ] && ok vim-ftdetect \
+        || fail vim-ftdetect "FANN: '$(cat "$tmp/ft")', spec: '$(cat "$tmp/ft2")'"
+fi

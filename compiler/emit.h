@@ -49,6 +49,7 @@ struct Emitter {
     bool dbl;               /* double precision */
     bool need_sigmoid, need_dropout, need_rng;  /* helpers to emit */
     bool need_dot, need_gemm;   /* the large-layer micro-kernels (emit_gemm.c) */
+    bool need_parallel;         /* the OpenMP loop macro */
     /* Inference-only mode (emit_infer.c): where values live instead of params and
      * work; NULL for the training build. */
     const char *(*value_ptr)(Emitter *e, const IrValue *v);

@@ -28,8 +28,10 @@ void emit_gemm_fwd(Emitter *e, const IrInstr *ins)
     int in = ins->in[1]->cols, out = ins->in[1]->rows;
     const char *bias = ins->nin > 2 ? "b[o + j] + " : "";
     e->need_dot = true;
-    emit_line(e, "int o = 0;");
-    emit_open(e, "for (; o + 4 <= %d; o += 4)", out);
+    e->need_parallel = true;
+    emit_line(e, "%s_PARALLEL_FOR", e->P);
+    emit_open(e, "for (int ob = 0; ob < %d; ob++)", out / 4);
+    emit_line(e, "const int o = ob * 4;");
     emit_line(e, "int n = 0;");
     emit_open(e, "for (; n + 3 <= batch; n += 3)");
     emit_line(e, "%s c[12];", e->R);
@@ -44,7 +46,7 @@ void emit_gemm_fwd(Emitter *e, const IrInstr *ins)
     emit_line(e, "        z[(size_t)n * %d + (size_t)(o + j)] = %s%s_dot(x + (size_t)n * %d, "
                  "w + (size_t)(o + j) * %d, %d);", out, bias, e->p, in, in, in);
     emit_close(e);
-    emit_line(e, "for (; o < %d; o++)", out);
+    emit_line(e, "for (int o = %d; o < %d; o++)", out / 4 * 4, out);
     emit_line(e, "    for (int n = 0; n < batch; n++)");
     emit_line(e, "        z[(size_t)n * %d + (size_t)o] = %s%s_dot(x + (size_t)n * %d, "
                  "w + (size_t)o * %d, %d);", out, ins->nin > 2 ? "b[o] + " : "", e->p, in, in,
@@ -60,7 +62,10 @@ static void emit_tiled(Emitter *e, const char *c, int ldc, const char *a, const 
     int nr = tile_cols(e), main_cols = cols / nr * nr;
     if (main_cols > 0) {
         e->need_gemm = true;
-        emit_open(e, "for (int j = 0; j < %d; j += %d)", main_cols, nr);
+        e->need_parallel = true;
+        emit_line(e, "%s_PARALLEL_FOR", e->P);
+        emit_open(e, "for (int jb = 0; jb < %d; jb++)", main_cols / nr);
+        emit_line(e, "const int j = jb * %d;", nr);
         emit_line(e, "int r = 0;");
         emit_line(e, "for (; r + 6 <= %s; r += 6)", rows);
         emit_line(e, "    %s_gemm6(%s + (size_t)r * %d + (size_t)j, %d, %s + (size_t)r * %s, %s, %s,",
@@ -278,6 +283,17 @@ static void emit_gemm1(Emitter *e, Simd v)
 void emit_gemm_helpers(Emitter *e)
 {
     Simd v = simd(e);
+    if (e->need_parallel) {
+        emit_line(e, "/* Large layers split their output tiles over OpenMP threads when built");
+        emit_line(e, " * with -fopenmp; each output is computed by one thread in a fixed order,");
+        emit_line(e, " * so results do not depend on the thread count. */");
+        emit_line(e, "#if defined(_OPENMP)");
+        emit_line(e, "#define %s_PARALLEL_FOR _Pragma(\"omp parallel for schedule(static)\")", e->P);
+        emit_line(e, "#else");
+        emit_line(e, "#define %s_PARALLEL_FOR", e->P);
+        emit_line(e, "#endif");
+        emit_blank(e);
+    }
     if (!e->need_dot && !e->need_gemm)
         return;
     if (e->need_dot) {

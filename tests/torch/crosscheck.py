@@ -11,6 +11,7 @@ agree to 1e-9 relative. Prints one `ok`/`FAIL` line per spec.
 usage: crosscheck.py NETC SPEC... (specs must say `precision double`)
 """
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -210,7 +211,7 @@ def check(netc, spec, seed):
                                      capture_output=True, text=True).stdout)
     rng = np.random.default_rng(seed)
     params = rng.normal(scale=0.7, size=info["num_params"])
-    rows = 5
+    rows = int(os.environ.get("CROSSCHECK_ROWS", "5"))
     x, t, csv = make_data(info, rng, rows)
     with tempfile.TemporaryDirectory() as d:
         wpath, dpath = Path(d) / "w.weights", Path(d) / "data.csv"

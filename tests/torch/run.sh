@@ -47,3 +47,23 @@ for net in optim_ce optim_mse; do
     fi
 done
 [ -n "$nets" ] && /usr/bin/python3 tests/torch/optim_check.py "$B/netc" $nets
+
+# The large-layer kernels: tile edges in every dimension (70 inputs = 4 x 16 + 6,
+# 37 outputs = 9 x 4 + 1, batch 13 = 2 x 6 + 1), through the AVX2/FMA path (the
+# default -march=native build), the portable path (-O2, no -march) and OpenMP with
+# two threads; each must match PyTorch to 1e-9.
+fast=$tmp/fast
+mkdir -p "$fast"
+printf '%s\n' "network tiles" "precision double" "input x[70]" "dense h[37] relu" \
+    "dense g[19] tanh" "dense y[5] softmax" "loss cross_entropy" "regularize l2 0.01" > "$fast/tiles.net"
+printf '%s\n' "network tiles_mse" "precision double" "input x[33]" "dense h[48] sigmoid" \
+    "dense y[17] linear" "loss mse" > "$fast/tiles_mse.net"
+for mode in native portable openmp; do
+    case $mode in
+        native) flags="-O3 -march=native" ;;
+        portable) flags="-O2" ;;
+        openmp) flags="-O3 -march=native -fopenmp" ;;
+    esac
+    NETC_CFLAGS="$flags" OMP_NUM_THREADS=2 CROSSCHECK_ROWS=13 \
+        /usr/bin/python3 tests/torch/crosscheck.py "$B/netc" "$fast"/*.net | sed "s/torch\//torch\/$mode-/"
+done

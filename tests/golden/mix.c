@@ -7,6 +7,15 @@
 
 #include "mix.h"
 
+/* Large layers split their output tiles over OpenMP threads when built
+ * with -fopenmp; each output is computed by one thread in a fixed order,
+ * so results do not depend on the thread count. */
+#if defined(_OPENMP)
+#define MIX_PARALLEL_FOR _Pragma("omp parallel for schedule(static)")
+#else
+#define MIX_PARALLEL_FOR
+#endif
+
 #if defined(__AVX2__) && defined(__FMA__)
 /* The sum of a vector's lanes. */
 static mix_real mix_hsum(__m256 v)
@@ -172,8 +181,9 @@ static void mix_h_leaky_relu(mix_real *restrict y, const mix_real *restrict z, i
 static void mix_m_linear(mix_real *restrict z, const mix_real *restrict x,
                          const mix_real *restrict w, const mix_real *restrict b, int batch)
 {
-    int o = 0;
-    for (; o + 4 <= 40; o += 4) {
+    MIX_PARALLEL_FOR
+    for (int ob = 0; ob < 10; ob++) {
+        const int o = ob * 4;
         int n = 0;
         for (; n + 3 <= batch; n += 3) {
             mix_real c[12];
@@ -186,7 +196,7 @@ static void mix_m_linear(mix_real *restrict z, const mix_real *restrict x,
             for (int j = 0; j < 4; j++)
                 z[(size_t)n * 40 + (size_t)(o + j)] = b[o + j] + mix_dot(x + (size_t)n * 4, w + (size_t)(o + j) * 4, 4);
     }
-    for (; o < 40; o++)
+    for (int o = 40; o < 40; o++)
         for (int n = 0; n < batch; n++)
             z[(size_t)n * 40 + (size_t)o] = b[o] + mix_dot(x + (size_t)n * 4, w + (size_t)o * 4, 4);
 }

@@ -2,7 +2,7 @@
 # bench/accuracy.sh B: the results table of docs/results.md (`make accuracy`).
 # Trains every task of bench/tasks.txt with `netc train` on the shipped
 # train/test split, seeds 1..5, and prints the test accuracy (test MSE for
-# regression) as mean ± sample std with the median wall-clock time of one run,
+# regression) as mean ± sample std with the median wall-clock and CPU time of one run,
 # beside scikit-learn and PyTorch on the same splits (bench/reference.py, when
 # /usr/bin/python3 has sklearn and torch).
 #
@@ -14,7 +14,10 @@
 #   OUT=DIR             where runs.tsv and table.md go (default B/accuracy)
 # netc's time is the whole `netc train` process with a warm trainer cache
 # (process start, CSV/IDX parsing, scaling, training, final evaluation); the
-# references' time is scaling + fitting with the data already in memory.
+# references' time is scaling + fitting with the data already in memory. CPU
+# time (user + system, all threads) is recorded too: it is what to compare on a
+# machine that is busy with other work. runs.tsv: impl, task, seed, metric,
+# wall seconds, CPU seconds, note.
 set -u
 B=${1:-build}
 NETC=$B/netc
@@ -32,7 +35,6 @@ runs=$OUT/runs.tsv
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-now() { date +%s.%N; }
 field() { sed -n "s/.* $1 \([-0-9.e+naif]*\).*/\1/p"; }
 wanted() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
@@ -52,16 +54,16 @@ grep -v '^#' bench/tasks.txt | while read -r name spec data bar; do
     # Build the trainer once so that no run's time includes the C compiler.
     "$NETC" train "$spec" "${args[@]}" --epochs 1 --quiet --out "$tmp/w" > /dev/null 2>&1
     for s in $seeds; do
-        t0=$(now)
-        if "$NETC" train "$spec" "${args[@]}" --seed "$s" --quiet --out "$tmp/w" \
-                > "$tmp/out" 2> "$tmp/err"; then
-            t1=$(now)
+        if /usr/bin/time -f '%e %U %S' -o "$tmp/time" "$NETC" train "$spec" "${args[@]}" \
+                --seed "$s" --quiet --out "$tmp/w" > "$tmp/out" 2> "$tmp/err"; then
             line=$(grep '^test:' "$tmp/out")
             case $data in diabetes) v=$(echo "$line" | field mse) ;; *) v=$(echo "$line" | field accuracy | tr -d %) ;; esac
-            printf 'netc\t%s\t%s\t%s\t%.4f\t%s\n' "$name" "$s" "$v" "$(awk "BEGIN { print $t1 - $t0 }")" "$line" | tee -a "$runs"
+            read -r wall user sys < "$tmp/time"
+            printf 'netc\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$s" "$v" "$wall" \
+                "$(awk "BEGIN { print $user + $sys }")" "$line" | tee -a "$runs"
         else
             echo "accuracy: $name seed $s: netc train failed: $(tail -1 "$tmp/err")" >&2
-            printf 'netc\t%s\t%s\tNA\t0\t%s\n' "$name" "$s" "$(tail -1 "$tmp/err")" >> "$runs"
+            printf 'netc\t%s\t%s\tNA\t0\t0\t%s\n' "$name" "$s" "$(tail -1 "$tmp/err")" >> "$runs"
         fi
     done
 done >&2

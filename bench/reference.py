@@ -20,8 +20,8 @@ set; constant features divided by 1):
   lstsq     the closed-form least-squares fit (numpy), for regression tasks.
 
 Prints one tab-separated line per run: impl, task, seed, test metric (accuracy
-in % or MSE), seconds of fit time (scaling + training, data already loaded),
-and a note. Usage:
+in % or MSE), wall seconds of fit time (scaling + training, data already loaded),
+CPU seconds (time.process_time: every thread of the process) and a note. Usage:
   bench/reference.py [--netc build/netc] [--libs sklearn,linear,torch,lstsq]
                      [--seeds 1,2,3,4,5] [--only TASK,...] [--mnist-dir DIR]
                      [--mnist-seeds 1,2,3]
@@ -39,6 +39,15 @@ import warnings
 import numpy as np
 
 DATA = "examples/data"
+
+
+def clock():
+    return time.perf_counter(), time.process_time()
+
+
+def since(t0):
+    """(wall, cpu) seconds since t0 = clock()."""
+    return time.perf_counter() - t0[0], time.process_time() - t0[1]
 
 
 def load_csv(path):
@@ -126,12 +135,12 @@ def run_sklearn(model, data, seed, epochs_cap):
     cls = MLPClassifier if is_classifier(model) else MLPRegressor
     est = cls(hidden_layer_sizes=tuple(l["units"] for l in hidden), activation=act,
               solver=solver, max_iter=max_iter, random_state=seed)
-    t0 = time.perf_counter()
+    t0 = clock()
     a, b = scaled(model, xtr, xte)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(a, ytr)
-    secs = time.perf_counter() - t0
+    secs = since(t0)
     note = "%s, %d iterations" % (solver, est.n_iter_)
     return metric(model, est.predict(b), yte), secs, note
 
@@ -143,19 +152,19 @@ def run_linear(model, data, seed):
         return None, 0.0, "not a linear model"
     est = (LogisticRegression(max_iter=1000, random_state=seed) if is_classifier(model)
            else LinearRegression())
-    t0 = time.perf_counter()
+    t0 = clock()
     a, b = scaled(model, xtr, xte)
     est.fit(a, ytr)
-    secs = time.perf_counter() - t0
+    secs = since(t0)
     return metric(model, est.predict(b), yte), secs, type(est).__name__
 
 
 def run_lstsq(model, data):
     xtr, ytr, xte, yte = data
-    t0 = time.perf_counter()
+    t0 = clock()
     A = np.c_[xtr, np.ones(len(xtr))]
     w, *_ = np.linalg.lstsq(A, ytr, rcond=None)
-    secs = time.perf_counter() - t0
+    secs = since(t0)
     pred = np.c_[xte, np.ones(len(xte))] @ w
     return float(np.mean((pred - yte) ** 2)), secs, "numpy.linalg.lstsq"
 
@@ -204,7 +213,7 @@ def run_torch(model, data, seed):
     xtr, ytr, xte, yte = data
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    t0 = time.perf_counter()
+    t0 = clock()
     a, b = scaled(model, xtr, xte)
     X = torch.tensor(a, dtype=dtype)
     Xte = torch.tensor(b, dtype=dtype)
@@ -277,7 +286,7 @@ def run_torch(model, data, seed):
             opt.zero_grad()
             loss.backward()
             opt.step()
-    secs = time.perf_counter() - t0
+    secs = since(t0)
     with torch.no_grad():
         out = forward(Xte)
     if loss_kind == "cross_entropy":
@@ -343,8 +352,8 @@ def main():
                 if value is None:
                     print("reference: %s %s: %s" % (impl, task["name"], note), file=sys.stderr)
                     break
-                print("%s\t%s\t%d\t%.6g\t%.4f\t%s" % (impl, task["name"], s, value, secs, note),
-                      flush=True)
+                print("%s\t%s\t%d\t%.6g\t%.4f\t%.4f\t%s" % (impl, task["name"], s, value,
+                                                           secs[0], secs[1], note), flush=True)
 
 
 if __name__ == "__main__":

@@ -110,6 +110,13 @@ uninstall:
 	-rmdir $(I)/lib/cmake/netc 2>/dev/null
 .PHONY: install uninstall
 
+# Every command the docs show, run and compared with the output they show
+# (tests/doctest/doctest.py has the conventions); MNIST blocks need `make mnist`.
+# `make test` runs the quick subset.
+doctest: all
+	@tests/run.sh $(B) doctest --all
+.PHONY: doctest
+
 clean:
 	rm -rf $(B)
 

@@ -566,13 +566,16 @@ int netrt_dataset_load(NetrtDataset *ds, const NetrtModel *m, const char *path,
             if (access(derived, F_OK) == 0 || !(flags & NETRT_LOAD_TARGETS_OPTIONAL))
                 labels = derived;
         }
+        if (netrt_dataset_load_idx(ds, m, path, labels))
+            return -1;
         if (!labels && !(flags & NETRT_LOAD_TARGETS_OPTIONAL)) {
+            netrt_dataset_free(ds);
             netrt_error(path, "IDX images need a labels file to train or evaluate on");
             netrt_hint("give it with --labels FILE (it is found automatically when the "
                        "images path contains 'images-idx3' and the labels path 'labels-idx1')");
             return -1;
         }
-        return netrt_dataset_load_idx(ds, m, path, labels);
+        return 0;
     }
     text = kind == NETRT_FILE_GZIP ? netrt_read_gzip(path, &len) : NETRT_READ_FILE(path, &len);
     if (!text)

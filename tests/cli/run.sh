@@ -42,6 +42,21 @@ expect train-no-data 2 "$NETC" train specs/xor.net
 expect train-bad-epochs 2 "$NETC" train specs/xor.net --data examples/data/xor.csv --epochs -3
 expect train-wrong-data 1 "$NETC" train specs/xor.net --data examples/data/iris.csv
 expect predict-missing-weights 1 "$NETC" predict specs/xor.net --weights "$tmp/none.weights" --data examples/data/xor.csv
+# Training flags: a wrong value is a usage error (2), bad data an input error (1) naming file:row:col.
+X="specs/xor.net --data examples/data/xor.csv --quiet"
+expect train-bad-optimizer 2 "$NETC" train $X --optimizer adamax
+contains train-bad-optimizer-says "$tmp/err" "--optimizer expects sgd, nesterov, adagrad"
+expect train-bad-validation 2 "$NETC" train $X --validation 1.5
+expect train-bad-schedule 2 "$NETC" train $X --schedule sometimes
+expect train-bad-scale 2 "$NETC" train $X --scale log
+expect train-patience-alone 2 "$NETC" train $X --patience 3
+expect train-split-and-test 2 "$NETC" train $X --split 0.2 --test examples/data/xor.csv
+expect train-resume-missing 1 "$NETC" train $X --resume "$tmp/none.ckpt"
+printf 'x1,x2,y\n0,0,0\n0,1,1\n1,zero,1\n' > "$tmp/bad.csv"
+expect train-bad-cell 1 "$NETC" train specs/xor.net --data "$tmp/bad.csv" --target y --quiet
+contains train-bad-cell-says "$tmp/err" "bad.csv:4:2: error: expected a number, found 'zero'"
+expect train-bad-target 1 "$NETC" train specs/xor.net --data "$tmp/bad.csv" --target label --quiet
+contains train-bad-target-says "$tmp/err" "bad.csv:1:1: error: no column named 'label' in the header"
 
 # build writes the three files into a new directory
 expect build-outdir 0 "$NETC" build specs/xor.net -o "$tmp/gen/sub"

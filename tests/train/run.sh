@@ -75,3 +75,89 @@ if out=$("$NETC" predict specs/xor.net --weights "$tmp/xor.weights" --data $D/xo
 else
     echo "FAIL train/predict-xor: netc predict failed"
 fi
+
+# Early stopping on iris: 20% held out (stratified, seeded), patience 5.
+if train iris_es specs/softmax.net --data $D/iris.train.csv --validation 0.2 --patience 5 --epochs 2000; then
+    line=$(grep '^early stopping:' "$tmp/iris_es.out")
+    best=$(echo "$line" | sed -n 's/^early stopping: best epoch \([0-9]*\) (validation loss [0-9.e+-]*)$/\1/p')
+    if [ -n "$best" ] && [ "$best" -lt 2000 ] && grep -q '^validation: loss ' "$tmp/iris_es.out"; then
+        echo "ok   train/early-stopping $line"
+    else
+        echo "FAIL train/early-stopping: '$line'"
+    fi
+fi
+# The held-out rows and the shuffles come from the seed: a second run is bit-identical.
+train iris_es2 specs/softmax.net --data $D/iris.train.csv --validation 0.2 --patience 5 --epochs 2000
+if cmp -s "$tmp/iris_es.weights" "$tmp/iris_es2.weights"; then echo "ok   train/reproducible-validation"
+else echo "FAIL train/reproducible-validation: two runs wrote different weights"; fi
+
+# --split holds out a stratified test set of --data and reports it as test:.
+train iris_split specs/softmax.net --data $D/iris.csv --split 0.2 --optimizer adam --lr 0.05 --epochs 200 &&
+    at_least iris_split test accuracy 90
+
+# IDX data, gzipped, as MNIST ships it: 2x2 images whose brighter half is the
+# class; the labels files are found from the images' names.
+/usr/bin/python3 - "$tmp" <<'PY'
+import gzip, random, struct, sys
+rng = random.Random(7)
+for prefix, n in (("train", 300), ("t10k", 100)):
+    imgs, labels = bytearray(), bytearray()
+    for i in range(n):
+        c = rng.randrange(2)
+        hi, lo = rng.randrange(140, 256), rng.randrange(0, 110)
+        px = [hi, lo, hi, lo] if c == 0 else [lo, hi, lo, hi]
+        imgs += bytes(px)
+        labels.append(c)
+    with gzip.open("%s/%s-images-idx3-ubyte.gz" % (sys.argv[1], prefix), "wb") as f:
+        f.write(struct.pack(">IIII", 0x803, n, 2, 2) + imgs)
+    with gzip.open("%s/%s-labels-idx1-ubyte.gz" % (sys.argv[1], prefix), "wb") as f:
+        f.write(struct.pack(">II", 0x801, n) + labels)
+PY
+printf 'network idx4\ninput x[4]\ndense y[2] softmax\nloss cross_entropy\n' > "$tmp/idx4.net"
+train idx "$tmp/idx4.net" --data "$tmp/train-images-idx3-ubyte.gz" --test "$tmp/t10k-images-idx3-ubyte.gz" \
+    --optimizer adam --lr 0.05 --epochs 30 && at_least idx test accuracy 98
+if "$NETC" train "$tmp/idx4.net" --data "$tmp/t10k-labels-idx1-ubyte.gz" --quiet > /dev/null 2> "$tmp/idxerr" ||
+   ! grep -q "t10k-labels-idx1-ubyte.gz: error: IDX file holds 100 single values" "$tmp/idxerr"; then
+    cat "$tmp/idxerr"; echo "FAIL train/idx-labels-as-images: no error naming the file"
+else echo "ok   train/idx-labels-as-images"; fi
+
+# --log and --plot: one CSV line per epoch under a header; a well-formed SVG.
+if train digits_report specs/mlp_digits.net --data $D/digits.train.csv --test $D/digits.test.csv \
+        --epochs 12 --log "$tmp/log.csv" --plot "$tmp/curve.svg"; then
+    n=$(wc -l < "$tmp/log.csv")
+    head=$(head -n 1 "$tmp/log.csv")
+    if [ "$n" -eq 13 ] && [ "$head" = "epoch,seconds,lr,batch_loss,train_loss,train_accuracy,valid_loss,valid_accuracy,test_loss,test_accuracy" ]; then
+        echo "ok   train/log-csv"; else echo "FAIL train/log-csv: $n lines, header '$head'"; fi
+    if command -v xmllint > /dev/null; then
+        if xmllint --noout "$tmp/curve.svg"; then echo "ok   train/plot-svg-well-formed"
+        else echo "FAIL train/plot-svg-well-formed"; fi
+    elif grep -q '</svg>' "$tmp/curve.svg"; then echo "ok   train/plot-svg-written (xmllint not installed)"
+    else echo "FAIL train/plot-svg-written"; fi
+    grep -q '^confusion matrix (test;' "$tmp/digits_report.out" && echo "ok   train/confusion-matrix" ||
+        echo "FAIL train/confusion-matrix: not in the output"
+fi
+
+# Checkpoints: 10 epochs straight equal 4 epochs, then 6 resumed from the checkpoint.
+digits="specs/mlp_digits.net --data $D/digits.train.csv"
+train ck_straight $digits --epochs 10
+train ck_first $digits --epochs 4 --checkpoint "$tmp/d.ckpt"
+if train ck_resumed $digits --epochs 10 --resume "$tmp/d.ckpt" &&
+   cmp -s "$tmp/ck_straight.weights" "$tmp/ck_resumed.weights"; then echo "ok   train/resume-bit-identical"
+else echo "FAIL train/resume-bit-identical: 4 + 6 epochs differ from 10"; fi
+
+# A run killed (SIGKILL) while it writes checkpoints leaves a loadable one, and
+# resuming from it ends where the uninterrupted run does.
+train kill_straight $digits --epochs 1500
+setsid "$NETC" train $digits --epochs 1500 --checkpoint "$tmp/k.ckpt" --checkpoint-every 5 --quiet \
+    --out "$tmp/killed.weights" > /dev/null 2>&1 &
+pid=$!
+for i in $(seq 100); do [ -f "$tmp/k.ckpt" ] && break; sleep 0.1; done
+sleep 0.3
+kill -9 -- -"$pid" 2> /dev/null
+wait "$pid" 2> /dev/null
+if "$NETC" eval specs/mlp_digits.net --weights "$tmp/k.ckpt" --data $D/digits.test.csv > "$tmp/k.eval" 2>&1; then
+    echo "ok   train/killed-checkpoint-loads $(cat "$tmp/k.eval")"
+else cat "$tmp/k.eval"; echo "FAIL train/killed-checkpoint-loads"; fi
+if train kill_resumed $digits --epochs 1500 --checkpoint "$tmp/k.ckpt" --resume "$tmp/k.ckpt" &&
+   cmp -s "$tmp/kill_straight.weights" "$tmp/kill_resumed.weights"; then echo "ok   train/killed-resume-bit-identical"
+else echo "FAIL train/killed-resume-bit-identical"; fi

@@ -39,6 +39,15 @@ if cc -std=c99 -O1 -g -gdwarf-4 -I"$tmp/gen" -I"$B/include" -o "$tmp/trainer" "$
     vg trainer-gradcheck 0 $VG "$tmp/trainer" gradcheck
     vg trainer-predict 0 $VG "$tmp/trainer" predict --weights "$tmp/x.weights" --data examples/data/xor.csv
     vg trainer-bad-data 1 $VG "$tmp/trainer" train --data examples/data/iris.csv --epochs 1 --quiet
+    vg trainer-train-reports 0 $VG "$tmp/trainer" train --data examples/data/xor.csv --epochs 30 \
+        --optimizer adam --validation 0.25 --patience 5 --log "$tmp/x.csv" --plot "$tmp/x.svg" \
+        --checkpoint "$tmp/x.ckpt" --checkpoint-every 10 --quiet --out "$tmp/x2.weights"
+    vg trainer-resume 0 $VG "$tmp/trainer" train --data examples/data/xor.csv --epochs 40 \
+        --optimizer adam --validation 0.25 --patience 5 --resume "$tmp/x.ckpt" --quiet
+    vg trainer-progress-bar 0 $VG "$tmp/trainer" train --data examples/data/xor.csv --epochs 20 \
+        --split 0.5 --progress --scale minmax
+    vg trainer-bad-target 1 $VG "$tmp/trainer" train --data examples/data/xor.csv --target nope
+    vg trainer-bad-resume 1 $VG "$tmp/trainer" train --data examples/data/xor.csv --resume "$tmp/x.weights"
     vg weights-dump 0 $VG "$NETC" weights dump "$tmp/x.weights" specs/xor.net
 else
     echo "FAIL valgrind/trainer: could not compile the generated trainer"

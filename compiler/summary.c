@@ -322,8 +322,9 @@ static void network_summary(FILE *out, Compilation *c, const EmitOptions *eo)
     group(bytes, sizeof bytes, params * (long long)real);
     group(nw, sizeof nw, weights);
     group(nb, sizeof nb, params - weights);
-    fprintf(out, "\nparams: %s (%s bytes as %s; %s weights, %s biases)\n", p, bytes,
-            real == 8 ? "double" : "float", nw, nb);
+    fprintf(out, "\nparams: %s (%s bytes as %s; %s weight%s, %s bias%s)\n", p, bytes,
+            real == 8 ? "double" : "float", nw, weights == 1 ? "" : "s", nb,
+            params - weights == 1 ? "" : "es");
     fprintf(out, "FLOPs per sample: forward %s, backward %s, training step %s\n", f1, f2, f3);
     if (any_per_step)
         fprintf(out, "  (* per training step, not per sample)\n");

@@ -15,7 +15,7 @@ RT_OBJ  = $(patsubst %.c,$(B)/%.o,$(wildcard runtime/*.c))
 UNIT    = $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/*.c))
 
 all: $(B)/netc $(B)/libnetrt.a $(B)/include/netrt.h
-.PHONY: all test test-unit clean demo examples mnist golden-update accuracy bench
+.PHONY: all test test-unit clean demo examples mnist golden-update accuracy bench ulp
 
 $(B)/netc: $(CC_OBJ) $(B)/libnetrt.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(CC_OBJ) $(B)/libnetrt.a -lz -lm
@@ -116,6 +116,10 @@ uninstall:
 doctest: all
 	@tests/run.sh $(B) doctest --all
 .PHONY: doctest
+
+# Every float through the fast-path exp, tanh and sigmoid (about 20 minutes).
+ulp: $(B)/tests/unit/test_fastmath
+	$(B)/tests/unit/test_fastmath 1
 
 clean:
 	rm -rf $(B)

@@ -122,9 +122,20 @@ const char *emit_real(Emitter *e, double v)
     return b;
 }
 
+/* Float networks get the fast, vectorizable exp and tanh of emit_fastmath.c. */
 const char *emit_math(Emitter *e, const char *fn)
 {
-    return e->dbl ? fn : arena_printf(e->a, "%sf", fn);
+    if (e->dbl)
+        return fn;
+    if (strcmp(fn, "exp") == 0) {
+        e->need_fexp = true;
+        return arena_printf(e->a, "%s_expf", e->p);
+    }
+    if (strcmp(fn, "tanh") == 0) {
+        e->need_ftanh = true;
+        return arena_printf(e->a, "%s_tanhf", e->p);
+    }
+    return arena_printf(e->a, "%sf", fn);
 }
 
 /* Comment or string-literal text from user-controlled strings (paths): printable

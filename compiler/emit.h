@@ -50,6 +50,7 @@ struct Emitter {
     bool need_sigmoid, need_dropout, need_rng;  /* helpers to emit */
     bool need_dot, need_gemm;   /* the large-layer micro-kernels (emit_gemm.c) */
     bool need_parallel;         /* the OpenMP loop macro */
+    bool need_fexp, need_ftanh; /* float fast-path exp and tanh (emit_fastmath.c) */
     /* Inference-only mode (emit_infer.c): where values live instead of params and
      * work; NULL for the training build. */
     const char *(*value_ptr)(Emitter *e, const IrValue *v);
@@ -83,6 +84,10 @@ void emit_kernel(Emitter *e, const IrInstr *ins);
 void emit_kernel_call(Emitter *e, const IrInstr *ins, const char *batch);
 /* The C expression for a value's storage, e.g. "work + (size_t)n * 4". */
 const char *emit_value_ptr(Emitter *e, const IrValue *v, const char *batch);
+
+/* emit_fastmath.c: branch-free float exp, tanh and sigmoid within 2 ulp. */
+void fastmath_source(Buf *out, const char *prefix, bool exp, bool tanh, bool sigmoid);
+void emit_fastmath_helpers(Emitter *e);
 
 /* emit_gemm.c: register-blocked kernels for dense layers too large to unroll. */
 void emit_gemm_fwd(Emitter *e, const IrInstr *ins);

@@ -92,7 +92,8 @@ static void emit_helpers(Emitter *e)
 {
     emit_section(e, SEC_HELPERS);
     emit_gemm_helpers(e);
-    if (e->need_sigmoid) {
+    emit_fastmath_helpers(e);
+    if (e->need_sigmoid && e->dbl) {
         emit_line(e, "/* The logistic function, without overflow for large |v|. */");
         emit_fn(e, "static %s %s_sigmoid(%s v)", e->R, e->p, e->R);
         emit_open(e, "if (v >= %s)", emit_real(e, 0));

@@ -106,6 +106,32 @@ static void mix_dot3x4(mix_real *c, const mix_real *a, const mix_real *b, int k)
     #endif
 }
 
+/* 2^k for -126 <= k <= 127, built from the float's exponent bits. */
+static float mix_pow2i(int k)
+{
+    union { unsigned int u; float f; } v;
+    v.u = (unsigned int)(k + 127) << 23;
+    return v.f;
+}
+
+/* expf within 2 ulp over the whole float range, branch-free. */
+static float mix_expf(float x)
+{
+    const float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
+    const float n = floorf(xc * 1.44269504089f + 0.5f);
+    const float r = (xc - n * 0.693359375f) + n * 2.12194440e-4f;
+    float q = 1.9875691500e-4f;
+    q = q * r + 1.3981999507e-3f;
+    q = q * r + 8.3334519073e-3f;
+    q = q * r + 4.1665795894e-2f;
+    q = q * r + 1.6666665459e-1f;
+    q = q * r + 5.0000001201e-1f;
+    const float e = q * r * r + r + 1.0f;
+    const int k = (int)n, k1 = k / 2;
+    const float s = e * mix_pow2i(k1) * mix_pow2i(k - k1);
+    return x != x ? x : s;
+}
+
 /* splitmix64: the generator behind init and dropout masks. */
 static unsigned long long mix_mix(unsigned long long z)
 {
@@ -244,7 +270,7 @@ static void mix_y_softmax(mix_real *restrict y, const mix_real *restrict z, int 
         mix_real *yn = y + (size_t)n * 3;
         mix_real m = zn[0], s = 0.0f;
         for (int k = 1; k < 3; k++) if (zn[k] > m) m = zn[k];
-        for (int k = 0; k < 3; k++) s += yn[k] = expf(zn[k] - m);
+        for (int k = 0; k < 3; k++) s += yn[k] = mix_expf(zn[k] - m);
         for (int k = 0; k < 3; k++) yn[k] /= s;
     }
 }
@@ -377,9 +403,9 @@ static void mix_loss_cross_entropy_bwd(mix_real *restrict dz, const mix_real *re
         mix_real *dzn = dz + (size_t)n * 3;
         mix_real m = zn[0], se = 0.0f, st = 0.0f;
         for (int k = 1; k < 3; k++) if (zn[k] > m) m = zn[k];
-        for (int k = 0; k < 3; k++) se += expf(zn[k] - m);
+        for (int k = 0; k < 3; k++) se += mix_expf(zn[k] - m);
         for (int k = 0; k < 3; k++) st += tn[k];
-        for (int k = 0; k < 3; k++) dzn[k] = (expf(zn[k] - m) / se * st - tn[k]) * inv;
+        for (int k = 0; k < 3; k++) dzn[k] = (mix_expf(zn[k] - m) / se * st - tn[k]) * inv;
     }
 }
 

@@ -1,0 +1,96 @@
+/* emit_fastmath.c: exp, tanh and sigmoid for the float fast path, emitted as
+ * branch-free C (so loops that call them vectorize without -ffast-math). Each
+ * is within 2 ulp of the correctly rounded result over the whole float range
+ * (tests/unit/test_fastmath.c sweeps it against libm in double; `make ulp`
+ * checks every float). Double-precision networks and gradient checks use libm. */
+#include "emit.h"
+
+#include <string.h>
+
+/* 2^k for k in [-126, 127], from the exponent bits. */
+static void pow2i(Buf *b, const char *p)
+{
+    buf_printf(b,
+        "/* 2^k for -126 <= k <= 127, built from the float's exponent bits. */\n"
+        "static float %s_pow2i(int k)\n"
+        "{\n"
+        "    union { unsigned int u; float f; } v;\n"
+        "    v.u = (unsigned int)(k + 127) << 23;\n"
+        "    return v.f;\n"
+        "}\n\n", p);
+}
+
+/* exp(x) = 2^n exp(r): n = round(x / ln 2), r = x - n ln 2 in two parts (Cody
+ * and Waite), exp(r) = 1 + r + r^2 P(r) (Cephes' coefficients); 2^n applied as
+ * two factors so results that underflow to subnormals are rounded once. */
+static void expf_source(Buf *b, const char *p)
+{
+    buf_printf(b,
+        "/* expf within 2 ulp over the whole float range, branch-free. */\n"
+        "static float %s_expf(float x)\n"
+        "{\n"
+        "    const float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);\n"
+        "    const float n = floorf(xc * 1.44269504089f + 0.5f);\n"
+        "    const float r = (xc - n * 0.693359375f) + n * 2.12194440e-4f;\n"
+        "    float q = 1.9875691500e-4f;\n"
+        "    q = q * r + 1.3981999507e-3f;\n"
+        "    q = q * r + 8.3334519073e-3f;\n"
+        "    q = q * r + 4.1665795894e-2f;\n"
+        "    q = q * r + 1.6666665459e-1f;\n"
+        "    q = q * r + 5.0000001201e-1f;\n"
+        "    const float e = q * r * r + r + 1.0f;\n"
+        "    const int k = (int)n, k1 = k / 2;\n"
+        "    const float s = e * %s_pow2i(k1) * %s_pow2i(k - k1);\n"
+        "    return x != x ? x : s;\n"
+        "}\n\n", p, p, p);
+}
+
+/* tanh: x + x^3 P(x^2) below 0.625 (Cephes), 1 - 2 / (e^(2|x|) + 1) above. */
+static void tanhf_source(Buf *b, const char *p)
+{
+    buf_printf(b,
+        "/* tanhf within 2 ulp over the whole float range, branch-free. */\n"
+        "static float %s_tanhf(float x)\n"
+        "{\n"
+        "    const float a = fabsf(x), z = x * x;\n"
+        "    float q = -5.70498872745e-3f;\n"
+        "    q = q * z + 2.06390887954e-2f;\n"
+        "    q = q * z - 5.37397155531e-2f;\n"
+        "    q = q * z + 1.33314422036e-1f;\n"
+        "    q = q * z - 3.33332819422e-1f;\n"
+        "    const float small = x + x * z * q;\n"
+        "    const float big = 1.0f - 2.0f / (%s_expf(2.0f * a) + 1.0f);\n"
+        "    return a < 0.625f ? small : copysignf(big, x);\n"
+        "}\n\n", p, p);
+}
+
+static void sigmoid_source(Buf *b, const char *p)
+{
+    buf_printf(b,
+        "/* The logistic function from e = exp(-|v|): 1 / (1 + e), or e / (1 + e)\n"
+        " * for v < 0, so it neither overflows nor loses small results. */\n"
+        "static float %s_sigmoid(float v)\n"
+        "{\n"
+        "    const float e = %s_expf(-fabsf(v));\n"
+        "    return (v >= 0.0f ? 1.0f : e) / (1.0f + e);\n"
+        "}\n\n", p, p);
+}
+
+void fastmath_source(Buf *out, const char *prefix, bool exp, bool tanh, bool sigmoid)
+{
+    if (exp || tanh || sigmoid) {
+        pow2i(out, prefix);
+        expf_source(out, prefix);
+    }
+    if (tanh)
+        tanhf_source(out, prefix);
+    if (sigmoid)
+        sigmoid_source(out, prefix);
+}
+
+void emit_fastmath_helpers(Emitter *e)
+{
+    if (e->dbl)
+        return;
+    fastmath_source(e->cur, e->p, e->need_fexp, e->need_ftanh, e->need_sigmoid);
+}

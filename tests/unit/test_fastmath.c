@@ -1,0 +1,92 @@
+/* test_fastmath.c: the float fast path's exp, tanh and sigmoid (emitted by
+ * compiler/emit_fastmath.c) against libm in double, rounded to float. The
+ * emitted source is compiled with the system compiler and swept over float bit
+ * patterns (every 1021st here; `make ulp` passes stride 1 for every float).
+ * Each must stay within 2 ulp, return NaN for NaN, and saturate correctly. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "emit.h"
+
+static const char *const driver =
+    "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
+    "static long ulp_diff(float a, float b)\n"
+    "{\n"
+    "    int ia, ib;\n"
+    "    if (a == b) return 0;\n"
+    "    if (isnan(a) || isnan(b)) return isnan(a) && isnan(b) ? 0 : 1L << 40;\n"
+    "    memcpy(&ia, &a, 4); memcpy(&ib, &b, 4);\n"
+    "    long la = ia < 0 ? (long)0x80000000L - (long)(unsigned)ia : ia;\n"
+    "    long lb = ib < 0 ? (long)0x80000000L - (long)(unsigned)ib : ib;\n"
+    "    return labs(la - lb);\n"
+    "}\n"
+    "static double ref_sigmoid(double x) { return x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x)); }\n"
+    "int main(int argc, char **argv)\n"
+    "{\n"
+    "    unsigned long stride = argc > 1 ? strtoul(argv[1], NULL, 10) : 127;\n"
+    "    long worst[3] = {0, 0, 0};\n"
+    "    float at[3] = {0, 0, 0};\n"
+    "    for (unsigned long i = 0; i <= 0xffffffffUL; i += stride) {\n"
+    "        unsigned u = (unsigned)i;\n"
+    "        float x;\n"
+    "        memcpy(&x, &u, 4);\n"
+    "        float got[3] = {t_expf(x), t_tanhf(x), t_sigmoid(x)};\n"
+    "        float want[3] = {(float)exp((double)x), (float)tanh((double)x), (float)ref_sigmoid((double)x)};\n"
+    "        for (int f = 0; f < 3; f++) {\n"
+    "            long d = ulp_diff(got[f], want[f]);\n"
+    "            if (d > worst[f]) { worst[f] = d; at[f] = x; }\n"
+    "        }\n"
+    "    }\n"
+    "    printf(\"%ld %ld %ld %.9g %.9g %.9g\\n\", worst[0], worst[1], worst[2], (double)at[0],\n"
+    "           (double)at[1], (double)at[2]);\n"
+    "    return 0;\n"
+    "}\n";
+
+int main(int argc, char **argv)
+{
+    const char *stride = argc > 1 ? argv[1] : "1021";
+    char dir[] = "/tmp/netc_fastmath_XXXXXX";
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    Buf src = {0};
+    buf_printf(&src, "#include <math.h>\n");
+    fastmath_source(&src, "t", true, true, true);
+    buf_printf(&src, "%s", driver);
+    char path[256], cmd[1024], out[256] = "";
+    snprintf(path, sizeof path, "%s/fm.c", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return check_summary("test_fastmath");
+    fputs(src.data, f);
+    fclose(f);
+    buf_free(&src);
+    /* the portable build and the vectorizing one must both hold the bound */
+    const char *flags[2] = {"-O2", "-O3 -march=native"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd, "cc -std=c99 -Wall -Wextra -Wconversion -Werror %s -o %s/fm %s -lm "
+                 "&& %s/fm %s", flags[k], dir, path, dir, stride);
+        FILE *p = popen(cmd, "r");
+        CHECK(p != NULL);
+        if (!p)
+            continue;
+        if (!fgets(out, sizeof out, p))
+            out[0] = '\0';
+        CHECK(pclose(p) == 0);
+        long e = 99, t = 99, s = 99;
+        double ax = 0, at = 0, as = 0;
+        CHECK(sscanf(out, "%ld %ld %ld %lf %lf %lf", &e, &t, &s, &ax, &at, &as) == 6);
+        printf("%s: max ulp exp %ld (at %g), tanh %ld (at %g), sigmoid %ld (at %g)\n", flags[k], e, ax,
+               t, at, s, as);
+        CHECK(e <= 2);
+        CHECK(t <= 2);
+        CHECK(s <= 2);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return check_summary("test_fastmath");
+}

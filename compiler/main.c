@@ -3,6 +3,7 @@
  * subcommands. Exit status: 0 success, 1 errors in the input, 2 usage errors,
  * 70 internal errors. */
 #include "netc.h"
+#include "export.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -123,14 +124,19 @@ static int cmd_build(int argc, char **argv)
 {
     const char *path = NULL, *dir = ".";
     EmitOptions eo = {NULL, EMIT_DEFAULT_UNROLL_LIMIT};
+    bool single = false;
     for (int i = 0; i < argc; i++) {
         if (is_help(argv[i])) {
-            printf("usage: netc build SPEC [-o DIR] [--unroll-limit N]\n"
+            printf("usage: netc build SPEC [-o DIR] [--unroll-limit N] [--single-header]\n"
                    "Emits NAME.h and NAME.c (standalone; need only <math.h>) and NAME_netrt.c\n"
                    "(the descriptor libnetrt trains through) into DIR (default: .).\n"
-                   "Dense layers with at most N multiply-adds (default %d) are fully unrolled.\n",
+                   "Dense layers with at most N multiply-adds (default %d) are fully unrolled.\n"
+                   "--single-header: NAME.h alone, with NAME.c inside in the stb style (compiled\n"
+                   "where NAME_IMPLEMENTATION is defined); no NAME_netrt.c.\n",
                    EMIT_DEFAULT_UNROLL_LIMIT);
             return 0;
+        } else if (strcmp(argv[i], "--single-header") == 0) {
+            single = true;
         } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
             dir = argv[++i];
         } else if (strcmp(argv[i], "--unroll-limit") == 0 && i + 1 < argc) {
@@ -155,6 +161,14 @@ static int cmd_build(int argc, char **argv)
             scalar_emit(c.scalar, &eo, &f);
         else
             emit_model(c.graph, &eo, &f);
+        if (single) {
+            char *one = emit_single_header(f.base, f.header, f.source);
+            free(f.header);
+            free(f.source);
+            free(f.netrt);
+            f.header = one;
+            f.source = f.netrt = NULL;
+        }
         rc = write_outputs(dir, &f);
         emitted_files_free(&f);
     }

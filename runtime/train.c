@@ -638,15 +638,18 @@ static int train_loop(const NetrtModel *m, void *params, const NetrtDataset *tra
         if (isnan(e.batch_loss))
             return -1;
         e.seconds = display_elapsed(d);
-        bool due = display_due(d, epoch);
-        measure(m, params, train, test, o, tr, due || o->log_path || o->plot_path, &e);
+        bool due = display_due(d, epoch) || (converged && d->mode != SHOW_NONE);
+        bool full = due || o->log_path || o->plot_path;
+        measure(m, params, train, test, o, tr, full, &e);
         stop = track_best(m, params, tr, o, &e);
+        if (stop && !full && d->mode != SHOW_NONE)
+            measure(m, params, train, test, o, tr, true, &e);     /* for the last line */
         tr->st.epoch = epoch;
         tr->st.seconds = e.seconds;
         keep_history(tr, &e);
         if (tr->log)
             netrt_log_epoch(tr->log, m, &e);
-        if (due || (stop && d->mode != SHOW_NONE) || (converged && d->mode != SHOW_NONE))
+        if (due || (stop && d->mode != SHOW_NONE))
             display_epoch(d, m, &e, epoch == o->epochs || stop || converged);
         res->stopped_early = stop && epoch < o->epochs;
         res->converged = converged;

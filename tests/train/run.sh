@@ -161,3 +161,13 @@ else cat "$tmp/k.eval"; echo "FAIL train/killed-checkpoint-loads"; fi
 if train kill_resumed $digits --epochs 1500 --checkpoint "$tmp/k.ckpt" --resume "$tmp/k.ckpt" &&
    cmp -s "$tmp/kill_straight.weights" "$tmp/kill_resumed.weights"; then echo "ok   train/killed-resume-bit-identical"
 else echo "FAIL train/killed-resume-bit-identical"; fi
+
+# L-BFGS (full batch, one iteration per epoch) reaches the least-squares fit.
+if train linreg_lbfgs specs/linreg.net --data $D/diabetes.train.csv --test $D/diabetes.test.csv --optimizer lbfgs --epochs 100; then
+    got=$(field "$(grep '^test:' "$tmp/linreg_lbfgs.out")" mse)
+    if [ -n "$got" ] && [ -n "$want" ] && awk "BEGIN { r = $got / $want; exit !(r > 0.999 && r < 1.001) }"; then
+        echo "ok   train/lbfgs-linreg test mse $got, closed form $want"
+    else
+        echo "FAIL train/lbfgs-linreg: test mse '$got' not within 0.1% of the closed-form '$want'"
+    fi
+fi

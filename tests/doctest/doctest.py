@@ -16,7 +16,8 @@ described in docs/tutorial.md ("How the commands on these pages are checked"):
   stands for any number of lines (none included); `...` inside a line stands
   for any text (timings, values that vary).
 - A command with no output shown is only required to succeed. A command whose
-  shown output has an `error:` line must fail (status 1); any other must exit 0.
+  shown output has an `error:` line must fail (status 1); any other must exit 0,
+  unless its output ends with a line `[exit N]`: then it must exit with N.
 - A block with a command that reads `data/mnist` is skipped, with a message,
   when B/data/mnist is absent (`make mnist` fetches it). An HTML comment on the
   line before the fence marks a block: `<!-- doctest: slow -->` (skipped by
@@ -143,8 +144,12 @@ def run_command(path, no, cmd, expected, root, env):
     actual = [line.rstrip() for line in text.split("\n")]
     while actual and actual[-1] == "":
         actual.pop()
-    want_fail = any("error:" in e for e in expected)
-    status_ok = (p.returncode == 1) if want_fail else (p.returncode == 0)
+    want = 1 if any("error:" in e for e in expected) else 0
+    m = re.fullmatch(r"\[exit (\d+)\]", expected[-1]) if expected else None
+    if m:
+        want = int(m.group(1))
+        expected = expected[:-1]
+    status_ok = p.returncode == want
     out_ok = not expected or output_matches(expected, actual)
     name = "doctest/%s:%d" % (path, no)
     if status_ok and out_ok:
@@ -152,7 +157,7 @@ def run_command(path, no, cmd, expected, root, env):
         return 0
     print("--- %s: $ %s" % (name, cmd))
     if not status_ok:
-        print("exit status %d, want %s" % (p.returncode, "1" if want_fail else "0"))
+        print("exit status %d, want %d" % (p.returncode, want))
     if not out_ok:
         print("expected:")
         print("\n".join("  | " + e for e in expected))

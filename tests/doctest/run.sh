@@ -13,13 +13,13 @@ D=tests/doctest
 
 # self-test: passes what matches, fails each mismatch, skips MNIST blocks without data
 python3 $D/doctest.py "$B" $D/good.md > "$tmp/out"
-if [ $? -eq 0 ] && [ "$(grep -c '^ok' "$tmp/out")" -eq 7 ] && grep -q '^skip.*needs no-such-tool-netc' "$tmp/out"
+if [ $? -eq 0 ] && [ "$(grep -c "^ok" "$tmp/out")" -eq 8 ] && grep -q '^skip.*needs no-such-tool-netc' "$tmp/out"
 then echo "ok   doctest/self-good"; else cat "$tmp/out"; echo "FAIL doctest/self-good"; fi
 python3 $D/doctest.py "$B" $D/bad.md > "$tmp/out"
 rc=$?
 n=$(grep -c '^FAIL' "$tmp/out")
-if [ $rc -ne 0 ] && [ "$n" -eq 6 ] && ! grep -q '^ok' "$tmp/out"
-then echo "ok   doctest/self-bad"; else sed 's/^FAIL/fail/' "$tmp/out"; echo "FAIL doctest/self-bad: $n failures, want 6"; fi
+if [ $rc -ne 0 ] && [ "$n" -eq 7 ] && ! grep -q '^ok' "$tmp/out"
+then echo "ok   doctest/self-bad"; else sed 's/^FAIL/fail/' "$tmp/out"; echo "FAIL doctest/self-bad: $n failures, want 7"; fi
 mkdir -p "$tmp/b"; ln -s "$(cd "$B" && pwd)/netc" "$tmp/b/netc"
 python3 $D/doctest.py "$tmp/b" $D/mnist.md > "$tmp/out"
 grep -q '^skip doctest/tests/doctest/mnist.md:3: needs MNIST' "$tmp/out" && ! grep -q '^ok\|^FAIL' "$tmp/out" \

@@ -131,7 +131,7 @@ for n in $NETS; do
     log "$n: training, batches $b"
     OMP_NUM_THREADS=1 run "$W/bench_netc.$n" "$d" "$b"
     OMP_NUM_THREADS=1 run "$W/bench_netc-O2.$n" "$d" "$b"
-    OMP_NUM_THREADS=2 OMP_PROC_BIND=spread run "$W/bench_netc-omp.$n" "$d" "$b"
+    OMP_NUM_THREADS=2 run "$W/bench_netc-omp.$n" "$d" "$b"
     run "$W/bench_hand" "$n" "$d" "$b"
     [ $have_fann = 1 ] && run "$W/bench_fann" "$n" "$d" "$b"
     if [ $have_blas = 1 ]; then

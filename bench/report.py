@@ -141,6 +141,24 @@ def main():
       f"{meta.get('date', '?')}; rerun it to regenerate this page. Timing lives "
       "here, never in `make test`.")
     p("")
+    try:
+        load = max(float(meta.get("load_start", "0").split()[0]),
+                   float(meta.get("load_end", "0").split()[0]) - 1.0)
+    except ValueError:
+        load = 0.0
+    if load > 0.5:
+        p(f"**Busy machine.** The 1-minute load average was {meta.get('load_start', '?').split()[0]} "
+          f"at the start and {meta.get('load_end', '?').split()[0]} at the end on "
+          f"{meta.get('nproc', '?')} CPUs (the benchmark itself adds at most 2): other jobs "
+          "shared the CPUs, so these figures are low and noisy, the 2-thread ones worst of "
+          "all (every fork/join waits for a CPU). Rerun on a quiet machine for real figures.")
+        p("")
+    if "AMD" not in meta.get("cpu", "AMD"):
+        p("The issue's reference figures were quoted for a 2-core AMD Zen 3 (AVX2+FMA, about "
+          f"97 GFLOP/s FP32 on one core). This machine's CPU is {meta.get('cpu', '?')} "
+          f"(family/model {meta.get('cpu_family_model', '?')}) with AVX-512: compare the "
+          "ratios measured here, not absolute figures with those references.")
+        p("")
     p("## How to run")
     p("")
     p("```sh")

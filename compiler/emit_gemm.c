@@ -161,7 +161,11 @@ static void emit_dot(Emitter *e, Simd v)
     emit_line(e, "    for (int j = 0; j < 8; j++) p[j] += a[i + j] * b[i + j];");
     emit_line(e, "s = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));");
     emit_line(e, "#endif");
-    emit_line(e, "for (; i < k; i++) s += a[i] * b[i];");
+    /* the last k % 8 terms through advanced pointers: indexing a[i] here makes gcc -m32 -O2
+     * warn that an impossible iteration overflows (-Waggressive-loop-optimizations) */
+    emit_line(e, "a += i;");
+    emit_line(e, "b += i;");
+    emit_line(e, "for (int r = 0; r < k - i; r++) s += a[r] * b[r];");
     emit_line(e, "return s;");
     emit_close(e);
     emit_blank(e);

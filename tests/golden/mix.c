@@ -49,7 +49,9 @@ static mix_real mix_dot(const mix_real *a, const mix_real *b, int k)
         for (int j = 0; j < 8; j++) p[j] += a[i + j] * b[i + j];
     s = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
     #endif
-    for (; i < k; i++) s += a[i] * b[i];
+    a += i;
+    b += i;
+    for (int r = 0; r < k - i; r++) s += a[r] * b[r];
     return s;
 }
 

@@ -117,7 +117,9 @@ for n in $NETS; do
         awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
     done | sort -n | sed -n 2p)
     omp=$(grep -c '#pragma omp' "$g/$n.c")
-    echo "SIZE net=$n lines=$lines hlines=$(wc -l < "$g/$n.h") compile_O2=$ts omp_pragmas=$omp params=$(sed -n "s/#define ${U}_NUM_PARAMS //p" "$g/$n.h")" >> "$RES"
+    v256=$(grep -c '__m256' "$g/$n.c")
+    v512=$(grep -c '__m512' "$g/$n.c")
+    echo "SIZE net=$n lines=$lines hlines=$(wc -l < "$g/$n.h") compile_O2=$ts omp_pragmas=$omp m256=$v256 m512=$v512 params=$(sed -n "s/#define ${U}_NUM_PARAMS //p" "$g/$n.h")" >> "$RES"
 done
 
 # --- run -------------------------------------------------------------------------
@@ -136,6 +138,10 @@ for n in $NETS; do
     [ $have_fann = 1 ] && run "$W/bench_fann" "$n" "$d" "$b"
     if [ $have_blas = 1 ]; then
         for t in 1 2; do OMP_NUM_THREADS=$t run "$W/bench_blas" "$n" "$d" "$b" $t; done
+        # For reference: OpenBLAS held to its AVX2 (Haswell) kernel, the ISA netc's kernels use.
+        case $n in mnist|wide)
+            OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell run "$W/bench_blas" "$n" "$d" "$b" 1 openblas-haswell ;;
+        esac
     fi
     if [ $have_torch = 1 ]; then
         for t in 1 2; do
@@ -149,6 +155,29 @@ for n in $NETS; do
     [ $have_fann = 1 ] && run "$W/bench_fann" "$n" "$d" 1 infer
     [ $have_torch = 1 ] && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 run $PY bench/bench_torch.py "$n" "$d" 1 1 infer
 done
+# Where netc's time goes: perf (cpu-clock samples) on each trainer and on
+# inference, when perf works here. PROFILE lines: share, shared object, symbol.
+if perf record -e cpu-clock -q -o "$W/perf.data" true > /dev/null 2>&1; then
+    log "profiles (perf)"
+    profile() { # MODE NET BATCH ARGS...
+        local mode=$1 n=$2 b=$3
+        shift 3
+        BENCH_TIME=0.15 BENCH_REPS=2 OMP_NUM_THREADS=1 \
+            perf record -e cpu-clock -q -o "$W/perf.data" "$@" > /dev/null 2>> "$W/errors.txt" || return
+        perf report -i "$W/perf.data" --stdio --sort dso,symbol 2> /dev/null |
+            awk -v n="$n" -v m="$mode" -v b="$b" '/^ *[0-9.]+%/ && k < 12 {
+                sub(/%/, "", $1); print "PROFILE net=" n " mode=" m " batch=" b " pct=" $1 " dso=" $2 " sym=" $4; k++ }' >> "$RES"
+    }
+    for n in $NETS; do
+        for b in $(batches "$n" | tr ',' ' '); do
+            profile train "$n" "$b" "$W/bench_netc.$n" "$W/$n.bin" "$b"
+        done
+        profile infer "$n" 1 "$W/bench_netc.$n" "$W/$n.bin" 1 infer
+    done
+    rm -f "$W/perf.data" "$W/perf.data.old"
+else
+    meta "perf=unavailable"
+fi
 log "FMA peak probe (again, after the runs)"
 run "$W/peak"
 meta "load_end=$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -2,7 +2,7 @@
  * per layer, three cblas_sgemm calls (forward Z = X W^T, weight gradient
  * dW = dZ^T X, input gradient dX = dZ W, the last skipped for the first layer),
  * plain loops for bias, activations and loss, and cblas_saxpy for p -= lr * g.
- * Usage: bench_blas NET DATA.bin BATCHES THREADS
+ * Usage: bench_blas NET DATA.bin BATCHES THREADS [IMPL]   (IMPL names the RESULT lines)
  * Prints the kernel OpenBLAS chose (openblas_get_corename) as a CORE line. */
 #include "bench_common.h"
 #include <cblas.h>
@@ -131,8 +131,10 @@ int main(int argc, char **argv)
     c.d = bench_load(argv[2]);
     c.lr = (float)bench_env("BENCH_LR", 0.01);
     int threads = atoi(argv[4]);
+    const char *impl = argc > 5 ? argv[5] : "openblas";
     openblas_set_num_threads(threads);
-    printf("CORE openblas corename=%s config=\"%s\"\n", openblas_get_corename(), openblas_get_config());
+    printf("CORE %s corename=%s config=\"%s\"\n", impl, openblas_get_corename(),
+           openblas_get_config());
     int batches[8], nb = bench_batches(argv[3], batches, 8), maxb = 1, maxw = 1;
     for (int k = 0; k < nb; k++) maxb = batches[k] > maxb ? batches[k] : maxb;
     c.np = bench_num_params(c.net);
@@ -152,7 +154,7 @@ int main(int argc, char **argv)
         init(&c);
         c.batch = batches[k];
         c.pos = 0;
-        bench_run("openblas", argv[1], "train", c.batch, threads, train_steps, &c);
+        bench_run(impl, argv[1], "train", c.batch, threads, train_steps, &c);
         if (!isfinite(c.loss)) fprintf(stderr, "bench_blas: %s b%d: loss %g\n", argv[1], c.batch, (double)c.loss);
     }
     return 0;

@@ -123,6 +123,13 @@ for n in $NETS; do
 done
 
 # --- run -------------------------------------------------------------------------
+# On a busy machine, OpenMP's default spin-then-sleep barrier makes a 2-thread
+# fork/join wait for a time slice of a CPU other jobs hold; the passive policy
+# sleeps at once instead. Chosen from the load at the start unless set.
+if [ -z "${OMP_WAIT_POLICY-}" ]; then
+    if awk '{ exit !($1 > 1.0) }' /proc/loadavg; then export OMP_WAIT_POLICY=passive; fi
+fi
+meta "omp_wait_policy=${OMP_WAIT_POLICY:-default}"
 run() { "$@" >> "$RES" 2>> "$W/errors.txt" || log "failed: $*"; }
 : > "$W/errors.txt"
 log "FMA peak probe"

@@ -4,7 +4,9 @@
  *      bench_netc.c mnist.c -lm
  * Usage: bench_netc DATA.bin BATCHES [infer]
  * A training step is NAME_loss_grad on the next BATCH samples followed by the
- * plain SGD update p -= lr * g; inference is NAME_forward on one sample. */
+ * plain SGD update p -= lr * g; inference is NAME_forward on one sample.
+ * Built with -fopenmp and run on 2 threads it also times `netc-split`: the
+ * caller splits each batch over the two threads (split_steps). */
 #include "bench_common.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -23,6 +25,7 @@ typedef struct {
     int batch;
     long pos;
     real *params, *grad, *work, *y;
+    real *grad2, *work2; /* the second thread's, for split_steps */
     float lr;
     double loss;
 } Ctx;
@@ -49,6 +52,39 @@ static void train_steps(void *vc, long steps)
         for (long k = 0; k < np; k++) p[k] -= lr * g[k];
     }
 }
+
+#ifdef _OPENMP
+/* Two threads without help from the generated code: the caller splits the
+ * batch in two, each thread computes the mean gradient of its half into its
+ * own buffer (the entry points are reentrant), and the update combines them. */
+static void split_steps(void *vc, long steps)
+{
+    Ctx *c = vc;
+    const long np = K(_NUM_PARAMS);
+    const int n0 = c->batch / 2, n1 = c->batch - n0;
+    const real w0 = (real)n0 / (real)c->batch, w1 = (real)n1 / (real)c->batch;
+    for (long s = 0; s < steps; s++) {
+        if (c->pos + c->batch > c->d.n) c->pos = 0;
+        const long pos = c->pos;
+#pragma omp parallel num_threads(2)
+        {
+            const int t = omp_get_thread_num();
+            const long at = pos + (t ? n0 : 0);
+            double l = FN(_loss_grad)(t ? c->grad2 : c->grad, c->params, c->d.x + at * c->d.in,
+                                      c->d.t + at * c->d.out, t ? n1 : n0, 0,
+                                      t ? c->work2 : c->work);
+            if (t == 0) c->loss = l;
+#pragma omp barrier
+            real *restrict p = c->params;
+            const real *restrict g0 = c->grad, *restrict g1 = c->grad2;
+            const real lr = c->lr;
+#pragma omp for simd
+            for (long k = 0; k < np; k++) p[k] -= lr * (w0 * g0[k] + w1 * g1[k]);
+        }
+        c->pos += c->batch;
+    }
+}
+#endif
 
 static void infer_steps(void *vc, long steps)
 {
@@ -83,6 +119,8 @@ int main(int argc, char **argv)
     c.grad = malloc(sizeof(real) * K(_NUM_PARAMS));
     c.work = malloc(sizeof(real) * (size_t)K(_WORK_SIZE(maxb)));
     c.y = malloc(sizeof(real) * K(_OUTPUT_SIZE));
+    c.grad2 = malloc(sizeof(real) * K(_NUM_PARAMS));
+    c.work2 = malloc(sizeof(real) * (size_t)K(_WORK_SIZE(maxb)));
     c.lr = (float)bench_env("BENCH_LR", 0.01);
     const char *name = strrchr(argv[1], '/') ? strrchr(argv[1], '/') + 1 : argv[1];
     char net[64];
@@ -98,6 +136,14 @@ int main(int argc, char **argv)
         c.pos = 0;
         bench_run(IMPL, net, "train", c.batch, threads, train_steps, &c);
         if (!isfinite(c.loss)) fprintf(stderr, "bench_netc: %s b%d: loss %g\n", net, c.batch, c.loss);
+#ifdef _OPENMP
+        if (threads == 2 && c.batch >= 2) {
+            FN(_init_params)(c.params, 1);
+            c.pos = 0;
+            bench_run("netc-split", net, "train", c.batch, 2, split_steps, &c);
+            if (!isfinite(c.loss)) fprintf(stderr, "bench_netc: split %s b%d: loss %g\n", net, c.batch, c.loss);
+        }
+#endif
     }
     return 0;
 }

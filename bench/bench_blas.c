@@ -155,6 +155,7 @@ int main(int argc, char **argv)
         c.batch = batches[k];
         c.pos = 0;
         bench_run(impl, argv[1], "train", c.batch, threads, train_steps, &c);
+        printf("LOSS impl=%s net=%s batch=%d loss=%.6g\n", impl, argv[1], c.batch, (double)c.loss);
         if (!isfinite(c.loss)) fprintf(stderr, "bench_blas: %s b%d: loss %g\n", argv[1], c.batch, (double)c.loss);
     }
     return 0;

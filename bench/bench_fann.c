@@ -103,6 +103,8 @@ int main(int argc, char **argv)
         fann_set_training_algorithm(c.ann, c.batch == 1 ? FANN_TRAIN_INCREMENTAL : FANN_TRAIN_BATCH);
         c.td.num_data = (unsigned)c.batch;
         bench_run("fann", argv[1], "train", c.batch, 1, train_steps, &c);
+        /* FANN's MSE of the last epoch (batch > 1) or since the last reset. */
+        printf("LOSS impl=fann net=%s batch=%d loss=%.6g\n", argv[1], c.batch, (double)fann_get_MSE(c.ann));
         if (fann_get_total_connections(c.ann) != (unsigned)bench_num_params(net))
             fprintf(stderr, "bench_fann: %u connections, expected %ld\n",
                     fann_get_total_connections(c.ann), bench_num_params(net));

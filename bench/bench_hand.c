@@ -185,6 +185,7 @@ int main(int argc, char **argv)
         c.batch = batches[k];
         c.pos = 0;
         bench_run("hand", argv[1], "train", c.batch, 1, train_steps, &c);
+        printf("LOSS impl=hand net=%s batch=%d loss=%.6g\n", argv[1], c.batch, (double)c.loss);
         if (!isfinite(c.loss)) fprintf(stderr, "bench_hand: %s b%d: loss %g\n", argv[1], c.batch, (double)c.loss);
     }
     return 0;

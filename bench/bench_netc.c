@@ -135,12 +135,14 @@ int main(int argc, char **argv)
         c.batch = batches[k];
         c.pos = 0;
         bench_run(IMPL, net, "train", c.batch, threads, train_steps, &c);
+        printf("LOSS impl=%s net=%s batch=%d loss=%.6g\n", IMPL, net, c.batch, c.loss);
         if (!isfinite(c.loss)) fprintf(stderr, "bench_netc: %s b%d: loss %g\n", net, c.batch, c.loss);
 #ifdef _OPENMP
         if (threads == 2 && c.batch >= 2) {
             FN(_init_params)(c.params, 1);
             c.pos = 0;
             bench_run("netc-split", net, "train", c.batch, 2, split_steps, &c);
+            printf("LOSS impl=netc-split net=%s batch=%d loss=%.6g\n", net, c.batch, c.loss);
             if (!isfinite(c.loss)) fprintf(stderr, "bench_netc: split %s b%d: loss %g\n", net, c.batch, c.loss);
         }
 #endif

@@ -133,6 +133,7 @@ def main():
             pos[0] = p
 
         run("torch", net, "train", batch, threads, train)
+        print(f"LOSS impl=torch net={net} batch={batch} loss={float(last[0]):.6g}", flush=True)
         if not torch.isfinite(last[0]):
             print(f"bench_torch: {net} b{batch}: loss {float(last[0])}", file=sys.stderr)
 

@@ -554,6 +554,8 @@ def main():
             r = res.get((impl, net, "infer", 1, 1))
             cells.append(f"{fmt_ns(r[0])} [{fmt_ns(r[1])}–{fmt_ns(r[2])}]" if r else "–")
         v = infer("netc", net)
+        if all(c_ == "–" for c_ in cells):
+            continue
         g = f"{2 * params(net) / v:.2f}" if v else "–"
         p(f"| {net} | " + " | ".join(cells) + f" | {g} |")
     p("")

@@ -121,6 +121,40 @@ doctest: all
 ulp: $(B)/tests/unit/test_fastmath
 	$(B)/tests/unit/test_fastmath 1
 
+# ---- Fuzzing (docs/robustness.md): libFuzzer targets built by clang with ASan
+# and UBSan into $(B)/fuzz. `make fuzz FUZZ_SECONDS=N` runs each target N seconds
+# (niced) on a corpus kept in $(B)/fuzz/corpus, seeded with every .net in the repo;
+# a crash leaves its input in $(B)/fuzz/artifacts. Skipped, with a message, when
+# clang's libFuzzer is missing (apt-get install clang libclang-rt-14-dev).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FZ           = $(B)/fuzz
+FUZZ_CFLAGS  = $(CSTD) $(WARN) -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined -MMD -MP
+FUZZ_OBJ     = $(patsubst $(B)/%,$(FZ)/%,$(filter-out $(B)/compiler/main.o,$(CC_OBJ)) $(RT_OBJ))
+FUZZ_BIN     = $(FZ)/fuzz_spec $(FZ)/fuzz_weights
+
+$(FZ)/compiler/%.o: compiler/%.c $(B)/compiler/parser.h $(B)/compiler/lexer.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Icompiler -I$(B)/compiler -Iruntime -c -o $@ $<
+$(FZ)/compiler/%.o: $(B)/compiler/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Icompiler -I$(B)/compiler -Iruntime -c -o $@ $<
+$(FZ)/runtime/%.o: runtime/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iruntime -c -o $@ $<
+$(FZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Icompiler -I$(B)/compiler -Iruntime -o $@ $< \
+	    $(FUZZ_OBJ) -lz -lm
+
+fuzz-build:
+	@if tests/fuzz/have_libfuzzer.sh $(FUZZ_CC); then $(MAKE) --no-print-directory $(FUZZ_BIN); \
+	else echo "fuzz: skipped: $(FUZZ_CC) cannot build a libFuzzer target (apt-get install clang libclang-rt-14-dev)"; fi
+fuzz: fuzz-build
+	@if [ -x $(FZ)/fuzz_spec ] && tests/fuzz/have_libfuzzer.sh $(FUZZ_CC); then \
+	    tests/fuzz/fuzz.sh $(B) $(FUZZ_SECONDS); fi
+.PHONY: fuzz fuzz-build
+
 clean:
 	rm -rf $(B)
 

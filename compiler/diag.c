@@ -20,16 +20,23 @@ static void index_lines(Arena *a, SrcFile *f)
             f->line_starts[f->nlines++] = i + 1;
 }
 
-SrcFile *src_from_string(Arena *a, const char *name, const char *text)
+SrcFile *src_from_bytes(Arena *a, const char *name, const char *bytes, size_t len)
 {
     SrcFile *f = arena_alloc(a, sizeof *f);
     f->name = arena_strdup(a, name);
-    f->len = (int)strlen(text);
-    f->text = arena_strndup(a, text, (size_t)f->len);
+    f->len = (int)(len > (size_t)SRC_MAX_BYTES + 1 ? (size_t)SRC_MAX_BYTES + 1 : len);
+    f->text = arena_strndup(a, bytes, (size_t)f->len);
     index_lines(a, f);
     return f;
 }
 
+SrcFile *src_from_string(Arena *a, const char *name, const char *text)
+{
+    return src_from_bytes(a, name, text, strlen(text));
+}
+
+/* Reads at most SRC_MAX_BYTES + 1 bytes: a longer file is reported by the caller
+ * (its len tells), without reading all of it. */
 SrcFile *src_load(Arena *a, const char *path)
 {
     FILE *fp = fopen(path, "rb");
@@ -37,14 +44,12 @@ SrcFile *src_load(Arena *a, const char *path)
         fprintf(stderr, "netc: error: cannot open '%s': %s\n", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 4096, len = 0;
+    size_t cap = 4096, len = 0, want = (size_t)SRC_MAX_BYTES + 1;
     char *buf = malloc(cap);
     size_t got;
-    while (buf && (got = fread(buf + len, 1, cap - len, fp)) > 0) {
+    while (buf && len < want && (got = fread(buf + len, 1, cap - len, fp)) > 0) {
         len += got;
-        if (len == cap) {
-            if (cap >= (size_t)1 << 30)
-                break;
+        if (len == cap && cap < want) {
             char *nb = realloc(buf, cap * 2);
             if (!nb) {
                 free(buf);
@@ -57,18 +62,14 @@ SrcFile *src_load(Arena *a, const char *path)
     }
     int err = ferror(fp);
     fclose(fp);
-    if (!buf || err || len >= (size_t)1 << 30) {
-        fprintf(stderr, "netc: error: cannot read '%s'%s\n", path,
-                len >= (size_t)1 << 30 ? ": file too large" : "");
+    if (!buf || err) {
+        fprintf(stderr, "netc: error: cannot read '%s'%s%s\n", path, err ? ": " : "",
+                err ? strerror(errno) : "");
         free(buf);
         return NULL;
     }
-    SrcFile *f = arena_alloc(a, sizeof *f);
-    f->name = arena_strdup(a, path);
-    f->len = (int)len;
-    f->text = arena_strndup(a, buf, len);
+    SrcFile *f = src_from_bytes(a, path, buf, len);
     free(buf);
-    index_lines(a, f);
     return f;
 }
 
@@ -104,7 +105,12 @@ static void print_excerpt(FILE *out, Loc loc)
     int eol = bol;
     while (eol < f->len && f->text[eol] != '\n' && f->text[eol] != '\r')
         eol++;
-    fprintf(out, "%5d | %.*s\n", line, eol - bol, f->text + bol);
+    fprintf(out, "%5d | ", line);
+    for (int i = bol; i < eol; i++) {
+        unsigned char c = (unsigned char)f->text[i];
+        fputc(c == '\t' || (c >= 0x20 && c != 0x7f) ? c : '?', out);  /* no NUL, no escapes */
+    }
+    fputc('\n', out);
     fprintf(out, "      | ");
     for (int i = bol; i < loc.start && i < eol; i++)
         fputc(f->text[i] == '\t' ? '\t' : ' ', out);

@@ -37,8 +37,14 @@ typedef struct {
     bool color;
 } Diag;
 
+/* The largest spec file netc reads (1 MiB); src_load and src_from_bytes keep at
+ * most one byte more, so a caller sees `len > SRC_MAX_BYTES` and reports it. */
+enum { SRC_MAX_BYTES = 1 << 20 };
+
 /* Loads a whole file into the arena; returns NULL (and prints why) if it cannot be read. */
 SrcFile *src_load(Arena *a, const char *path);
+/* Wraps in-memory bytes (they may hold NUL bytes; the copy is NUL-terminated). */
+SrcFile *src_from_bytes(Arena *a, const char *name, const char *bytes, size_t len);
 /* Wraps in-memory text (for tests and stdin). */
 SrcFile *src_from_string(Arena *a, const char *name, const char *text);
 /* 1-based line and column (bytes) of a byte offset. */

@@ -304,6 +304,12 @@ static char *format_file(const char *path)
     Diag d;
     diag_init(&d, stderr);
     const SrcFile *f = src_load(&a, path);
+    if (f && f->len > SRC_MAX_BYTES) {
+        /* src_load kept only the first part: formatting it would truncate the file */
+        fprintf(stderr, "%s: error: the spec is larger than %d bytes (1 MiB), the limit "
+                "for a spec file\n", path, SRC_MAX_BYTES);
+        f = NULL;
+    }
     if (f && strncmp(f->text, "FANN_", 5) == 0) {
         fprintf(stderr, "%s:1:1: error: this is a FANN saved network, not a netc spec\n", path);
         f = NULL;

@@ -20,6 +20,10 @@ typedef struct {
  * in double whatever the spec says (gradient checks). Returns 0, or the exit
  * status to stop with (1 for errors in the spec). */
 int compile_spec(Compilation *c, const char *path, bool force_double);
+/* The same on len bytes in memory (they may hold NUL bytes), named name in
+ * messages, which go to diag_out (the fuzz targets). */
+int compile_bytes(Compilation *c, const char *name, const char *bytes, size_t len,
+                  FILE *diag_out, bool force_double);
 void compilation_free(Compilation *c);
 
 /* Creates a directory and its missing parents; 0, or -1 with errno set. */

@@ -9,18 +9,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int compile_spec(Compilation *c, const char *path, bool force_double)
+/* The stages after loading: c->file and c->diag are set. */
+static int compile_loaded(Compilation *c, bool force_double)
 {
-    memset(c, 0, sizeof *c);
-    diag_init(&c->diag, stderr);
-    c->file = src_load(&c->arena, path);
-    if (!c->file)
+    if (c->file->len > SRC_MAX_BYTES) {
+        fprintf(c->diag.out, "%s: error: the spec is larger than %d bytes (1 MiB), the limit "
+                "for a spec file\n", c->file->name, SRC_MAX_BYTES);
         return EXIT_INPUT_ERROR;
-    if (strncmp(c->file->text, "FANN_", 5) == 0) {
+    }
+    if (c->file->len >= 5 && memcmp(c->file->text, "FANN_", 5) == 0) {
         /* FANN's saved networks share the .net extension */
-        fprintf(stderr, "%s:1:1: error: this is a FANN saved network (it starts with 'FANN_'), "
-                        "not a netc spec\nhint: a netc spec starts with statements such as "
-                        "'network NAME' and 'input x[N]'; see docs/language.md\n", path);
+        fprintf(c->diag.out, "%s:1:1: error: this is a FANN saved network (it starts with "
+                "'FANN_'), not a netc spec\nhint: a netc spec starts with statements such as "
+                "'network NAME' and 'input x[N]'; see docs/language.md\n", c->file->name);
         return EXIT_INPUT_ERROR;
     }
     c->ast = parse_spec(&c->arena, &c->diag, c->file);
@@ -40,6 +41,27 @@ int compile_spec(Compilation *c, const char *path, bool force_double)
         return EXIT_INPUT_ERROR;
     autodiff(&c->arena, c->graph);
     return 0;
+}
+
+int compile_spec(Compilation *c, const char *path, bool force_double)
+{
+    memset(c, 0, sizeof *c);
+    diag_init(&c->diag, stderr);
+    c->file = src_load(&c->arena, path);
+    if (!c->file)
+        return EXIT_INPUT_ERROR;
+    return compile_loaded(c, force_double);
+}
+
+int compile_bytes(Compilation *c, const char *name, const char *bytes, size_t len,
+                  FILE *diag_out, bool force_double)
+{
+    memset(c, 0, sizeof *c);
+    diag_init(&c->diag, diag_out);
+    c->file = src_from_bytes(&c->arena, name, bytes, len);
+    if (!c->file)
+        return EXIT_INPUT_ERROR;
+    return compile_loaded(c, force_double);
 }
 
 void compilation_free(Compilation *c)

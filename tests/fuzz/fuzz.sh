@@ -1,0 +1,42 @@
+#!/bin/sh
+# tests/fuzz/fuzz.sh B SECONDS: runs each libFuzzer target (built by `make
+# fuzz-build` into B/fuzz) for SECONDS seconds at nice 19. The corpora live in
+# B/fuzz/corpus/TARGET and grow from run to run; every run also reads the seeds:
+# every .net in the repository (spec target), tests/fuzz/weights_seeds (weights
+# target) and the saved crashes of tests/fuzz/crashes. A crash stops the run and
+# leaves the input in B/fuzz/artifacts/; keep it under tests/fuzz/crashes/ once
+# fixed. Prints one summary line per target with its executions.
+B=${1:-build}
+secs=${2:-60}
+fz=$B/fuzz
+mkdir -p "$fz/corpus/spec" "$fz/corpus/weights" "$fz/artifacts" "$fz/seeds/spec"
+# the seeds, under names made unique from their paths
+for f in $(git ls-files '*.net' 2>/dev/null || find . -name '*.net' -not -path './build/*'); do
+    cp "$f" "$fz/seeds/spec/$(echo "$f" | tr '/' '_')"
+done
+cp tests/fuzz/crashes/spec_* "$fz/seeds/spec/" 2>/dev/null
+mkdir -p "$fz/seeds/weights"
+cp tests/fuzz/weights_seeds/* tests/fuzz/crashes/weights_* "$fz/seeds/weights/" 2>/dev/null
+
+status=0
+for t in spec weights; do
+    log=$fz/$t.log
+    dict=""
+    [ $t = spec ] && dict=-dict=tests/fuzz/spec.dict
+    # -close_fd_mask=2: the targets' own messages (every bad weights file is
+    # reported) would swamp the log; libFuzzer still prints its crash reports.
+    nice -n 19 "$fz/fuzz_$t" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 \
+        -max_len=4096 -close_fd_mask=2 -print_final_stats=1 \
+        -artifact_prefix="$fz/artifacts/${t}_" \
+        $dict "$fz/corpus/$t" "$fz/seeds/$t" > "$log" 2>&1
+    rc=$?
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+    echo "fuzz: $t: ${secs}s, ${runs:-?} inputs, $cov, exit $rc"
+    echo "$(date -u +%Y-%m-%dT%H:%MZ) $t ${secs}s ${runs:-?} inputs $cov exit $rc" >> "$fz/history"
+    if [ $rc -ne 0 ]; then
+        grep -A30 'ERROR\|==ERROR\|SUMMARY\|deadly signal\|Test unit written' "$log" | head -60
+        status=1
+    fi
+done
+exit $status

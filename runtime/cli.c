@@ -396,7 +396,7 @@ static void print_notes(const NetrtTrainOptions *o, const NetrtTrainResult *r)
 static int train_command(const NetrtModel *m, Session *s, const Args *a)
 {
     NetrtTrainOptions o;
-    NetrtTrainResult r;
+    NetrtTrainResult r = { 0 };
     int rc = train_settings(m, a, &o);
     /* The spec's validation fraction applies unless a flag says otherwise. */
     double validation = !isnan(a->validation) ? a->validation
@@ -418,8 +418,10 @@ static int train_command(const NetrtModel *m, Session *s, const Args *a)
     bool has_test = s->test.x != NULL;
     o.valid = s->valid.x ? &s->valid : NULL;
     o.scaler = &s->scale;
-    if (netrt_train(m, s->params, &s->data, has_test ? &s->test : NULL, &o, &r))
-        return EXIT_INPUT;
+    /* A report that failed after the epochs ran does not cost the trained weights. */
+    rc = netrt_train(m, s->params, &s->data, has_test ? &s->test : NULL, &o, &r) ? EXIT_INPUT : 0;
+    if (rc && !r.trained)
+        return rc;
     print_notes(&o, &r);
     print_results(m, s, &o, &r, has_test);
     if (a->out) {
@@ -427,7 +429,7 @@ static int train_command(const NetrtModel *m, Session *s, const Args *a)
             return EXIT_INPUT;
         printf("saved weights to %s\n", a->out);
     }
-    return 0;
+    return rc;
 }
 
 static const char *const predict_help =

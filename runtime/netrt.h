@@ -327,6 +327,8 @@ typedef struct {
     double best_loss;           /* its validation loss */
     int stopped_early;          /* patience ran out before the last epoch */
     int converged;              /* L-BFGS: no further progress possible */
+    int trained;                /* the epochs ran to their end: params hold the result even
+                                 * when writing the plot failed afterwards */
 } NetrtTrainResult;
 
 /* The spec's defaults (m->train), with fallbacks for a descriptor that leaves them 0. */

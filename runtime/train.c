@@ -2,6 +2,7 @@
  * or full-batch L-BFGS), evaluation over whole data sets, early stopping,
  * per-epoch reporting (lines or a live progress bar, CSV log, SVG plot) and
  * checkpoints. Every buffer is allocated before the first step. */
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -572,6 +573,27 @@ static void keep_history(Trainer *tr, const NetrtEpoch *e)
         tr->hist[tr->nhist++] = *e;
 }
 
+/* Checks up front that a file can be written where path says, so a long run does
+ * not end in a write error (a missing directory, no permission). */
+static int probe_writable(const char *path, const char *what)
+{
+    char tmp[4096 + 40];
+    FILE *f;
+    if (!path)
+        return 0;
+    snprintf(tmp, sizeof tmp, "%.4096s.probe.%ld", path, (long)getpid());
+    f = fopen(tmp, "wb");
+    if (!f) {
+        int err = errno;
+        netrt_error(path, "cannot write the %s there: %s", what, strerror(err));
+        netrt_hint("check that the directory exists and is writable; nothing was trained");
+        return -1;
+    }
+    fclose(f);
+    remove(tmp);
+    return 0;
+}
+
 /* Opens the log and writes its header (and, after a resume, the epochs before). */
 static int open_log(const NetrtModel *m, Trainer *tr, const NetrtTrainOptions *o)
 {
@@ -667,6 +689,8 @@ int netrt_train(const NetrtModel *m, void *params, const NetrtDataset *train,
     Display d;
     NetrtTrainResult res = { 0 };
     int rc;
+    if (result)
+        *result = res;
     if (check_dataset(m, train) || (test && check_dataset(m, test)) ||
         (o->valid && check_dataset(m, o->valid)))
         return -1;
@@ -684,6 +708,9 @@ int netrt_train(const NetrtModel *m, void *params, const NetrtDataset *train,
         rc = resume(params, &tr, o);
         res.resumed_from = tr.st.epoch;
     }
+    if (rc == 0 && (probe_writable(o->plot_path, "plot") ||
+                    probe_writable(o->checkpoint_path, "checkpoint")))
+        rc = -1;
     if (rc == 0)
         rc = open_log(m, &tr, o);
     if (rc == 0) {
@@ -693,6 +720,7 @@ int netrt_train(const NetrtModel *m, void *params, const NetrtDataset *train,
     }
     if (rc == 0 && o->patience > 0 && tr.st.best_epoch > 0)
         memcpy(params, tr.best, m->num_params * (size_t)m->real_size);
+    res.trained = rc == 0;
     if (rc == 0 && o->plot_path && netrt_plot_svg(m, tr.hist, tr.nhist, o->plot_path))
         rc = -1;
     res.epochs_run = tr.st.epoch;

@@ -214,6 +214,12 @@ static void test_training_flag_errors(void)
     CHECK_CONTAINS(err, "--nesterov applies to optimizer sgd, not 'adam'");
     CHECK_EQ_INT(run("train", "--data", data, "--split", "0.95", "--quiet", NULL), 1);
     CHECK_CONTAINS(err, "no row would be left to train on");
+    /* an unwritable plot or checkpoint is reported before any training */
+    CHECK_EQ_INT(run("train", "--data", data, "--plot", tmp_path("no/such/dir/p.svg"), NULL), 1);
+    CHECK_CONTAINS(err, "p.svg: error: cannot write the plot there: No such file or directory");
+    CHECK(strstr(err, "epoch") == NULL);
+    CHECK_EQ_INT(run("train", "--data", data, "--checkpoint", tmp_path("no/c.ckpt"), NULL), 1);
+    CHECK_CONTAINS(err, "c.ckpt: error: cannot write the checkpoint there");
 }
 
 /* --checkpoint then --resume through the command line: the same weights as one run. */

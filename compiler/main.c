@@ -18,9 +18,8 @@ static const char *const usage_text =
     "  check SPEC                       parse and validate a spec\n"
     "  build SPEC [-o DIR] [--unroll-limit N]\n"
     "                                   emit NAME.h, NAME.c and NAME_netrt.c\n"
-    "  train SPEC --data TRAIN.csv [--test TEST.csv] [--out W] [--epochs N] [--lr X]\n"
-    "             [--momentum X] [--batch N] [--seed N] [--quiet]\n"
-    "                                   compile, train and save weights\n"
+    "  train SPEC --data TRAIN [--test TEST] [--out W] [options]\n"
+    "                                   compile, train and save weights (docs/training.md)\n"
     "  gradcheck SPEC [--seed N] [--samples N] [--all] [--data F]\n"
     "                                   compare gradients with finite differences\n"
     "  predict SPEC --weights W --data X.csv\n"
@@ -181,13 +180,21 @@ static int cmd_build(int argc, char **argv)
 static const char *trainer_help(const char *sub)
 {
     if (strcmp(sub, "train") == 0)
-        return "usage: netc train SPEC --data TRAIN.csv [--test TEST.csv] [--out WEIGHTS]\n"
-               "                  [--init WEIGHTS] [--epochs N] [--lr X] [--momentum X]\n"
-               "                  [--batch N] [--seed N] [--quiet] [--progress|--no-progress]\n"
-               "                  [--unroll-limit N]\n"
+        return "usage: netc train SPEC --data TRAIN [--test TEST] [--out WEIGHTS] [options]\n"
                "Compiles SPEC (cached by content), trains it and saves the weights to WEIGHTS\n"
                "(default: NAME.weights). Defaults come from the spec's train block.\n"
-               "Ends with `train: loss L accuracy A%` (or `mse M r2 R`) and, with --test, `test: ...`.\n";
+               "data:      --data F (CSV, or IDX images with --labels F) --test F --valid F\n"
+               "           --split X --validation X --target NAME|INDEX --scale none|standard|minmax\n"
+               "optimizer: --optimizer sgd|nesterov|adagrad|rmsprop|adadelta|adam|adamw|lbfgs\n"
+               "           --lr X --momentum X --nesterov --beta1 X --beta2 X --eps X --rho X\n"
+               "           --weight-decay X --history N --clip X\n"
+               "schedule:  --schedule constant|step|invscaling|cosine --lr-step N --lr-gamma X\n"
+               "           --power X --lr-min X\n"
+               "run:       --epochs N --batch N --seed N --patience N --init W --quiet\n"
+               "           --progress|--no-progress --log F.csv --plot F.svg\n"
+               "           --checkpoint F --checkpoint-every N --resume F --unroll-limit N\n"
+               "Ends with `train: loss L accuracy A%` (or `mse M r2 R`) and, with a test set,\n"
+               "`test: ...`. Every flag is described in docs/training.md.\n";
     if (strcmp(sub, "gradcheck") == 0)
         return "usage: netc gradcheck SPEC [--seed N] [--samples N] [--entries N] [--all]\n"
                "                      [--tolerance X] [--data F]\n"

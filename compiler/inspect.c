@@ -185,6 +185,22 @@ static void json_graph(FILE *out, const NetSpec *s)
     fprintf(out, "},\n");
 }
 
+/* The train block's settings, with every optimizer hyperparameter. */
+static void json_train(FILE *out, const TrainSpec *t)
+{
+    const NetrtOptimConfig *o = &t->optim;
+    fprintf(out, "  \"train\": {\"optimizer\": \"%s\", \"lr\": %.17g, \"momentum\": %.17g, "
+                 "\"beta1\": %.17g, \"beta2\": %.17g, \"rho\": %.17g, \"eps\": %.17g,\n",
+            netrt_optim_name(o->kind), o->lr, o->momentum, o->beta1, o->beta2, o->rho, o->eps);
+    fprintf(out, "            \"weight_decay\": %.17g, \"history\": %d, \"schedule\": \"%s\", "
+                 "\"step_size\": %d, \"gamma\": %.17g, \"power\": %.17g, \"lr_min\": %.17g,\n",
+            o->weight_decay, o->history, netrt_schedule_name(o->schedule), o->step_size, o->gamma,
+            o->power, o->lr_min);
+    fprintf(out, "            \"clip\": %.17g, \"batch\": %d, \"epochs\": %d, \"seed\": %llu, "
+                 "\"scale\": \"%s\", \"patience\": %d, \"validation\": %.17g}\n",
+            o->clip_norm, t->batch, t->epochs, t->seed, t->scale, t->patience, t->validation);
+}
+
 void inspect_json(FILE *out, const Compilation *c)
 {
     const NetSpec *s = c->spec;
@@ -208,11 +224,8 @@ void inspect_json(FILE *out, const Compilation *c)
     fprintf(out, "  \"num_params\": %zu,\n  \"output_size\": %d,\n", g->num_params, g->output->size);
     fprintf(out, "  \"work_per_sample\": %zu,\n", g->work_total);
     fprintf(out, "  \"layout_hash\": \"0x%016llx\",\n", ir_layout_hash(g));
-    fprintf(out, "  \"train\": {\"optimizer\": ");
-    json_string(out, s->train.optimizer);
-    fprintf(out, ", \"lr\": %.17g, \"momentum\": %.17g, \"batch\": %d, \"epochs\": %d, "
-                 "\"seed\": %llu}\n}\n",
-            s->train.lr, s->train.momentum, s->train.batch, s->train.epochs, s->train.seed);
+    json_train(out, &s->train);
+    fprintf(out, "}\n");
 }
 
 /* Prints each tensor's values, named by the spec's layout when one is given. */

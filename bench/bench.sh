@@ -71,6 +71,9 @@ meta "hypervisor=$(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p')"
 meta "caches=$(lscpu 2>/dev/null | sed -n 's/^\(L[123][di]* cache\): *\(.*\)/\1 \2/p' | tr '\n' ';')"
 meta "isa=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_fp16|amx_bf16)$' | tr '\n' ' ')"
 meta "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+# CPU jiffies busy and total so far (for the share other jobs took during the run).
+cpu_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+read -r busy0 total0 < <(cpu_jiffies)
 meta "gcc=$($CC --version | head -1)"
 meta "march_native=$($CC -march=native -Q --help=target 2>/dev/null | sed -n 's/^[[:space:]]*-march=[[:space:]]*//p' | head -1)"
 meta "prefer_vector_width=$($CC -march=native -Q --help=target 2>/dev/null | sed -n 's/^[[:space:]]*-mprefer-vector-width=[[:space:]]*//p' | head -1)"
@@ -188,6 +191,12 @@ fi
 log "FMA peak probe (again, after the runs)"
 run "$W/peak"
 meta "load_end=$(cut -d' ' -f1-3 /proc/loadavg)"
+read -r busy1 total1 < <(cpu_jiffies)
+# Our own CPU time: children's user + system (bash `times`, second line), in seconds.
+times > "$W/times.txt"
+own=$(sed -n 2p "$W/times.txt" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, /m/); sub(/s/, "", a[2]); t += a[1] * 60 + a[2] } print t }')
+meta "cpu_other=$(awk -v b0="$busy0" -v t0="$total0" -v b1="$busy1" -v t1="$total1" -v own="$own" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { o = (b1 - b0) - own * hz; if (o < 0) o = 0; printf "%.0f", 100 * o / (t1 - t0) }')"
 log "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ -s "$W/errors.txt" ] && { log "messages from the drivers:"; cat "$W/errors.txt" >&2; }
 $PY bench/report.py "$RES" > "$OUT.tmp" && mv "$OUT.tmp" "$OUT" && log "wrote $OUT"

@@ -152,12 +152,17 @@ def main():
                    float(meta.get("load_end", "0").split()[0]) - 1.0)
     except ValueError:
         load = 0.0
-    if load > 0.5:
+    try:
+        other = float(meta.get("cpu_other", "0"))
+    except ValueError:
+        other = 0.0
+    if load > 0.5 or other > 10:
         p(f"**Busy machine.** The 1-minute load average was {meta.get('load_start', '?').split()[0]} "
           f"at the start and {meta.get('load_end', '?').split()[0]} at the end on "
-          f"{meta.get('nproc', '?')} CPUs (the benchmark itself adds at most 2): other jobs "
-          "shared the CPUs, so these figures are low and noisy, the 2-thread ones worst of "
-          "all (every fork/join waits for a CPU). Rerun on a quiet machine for real figures.")
+          f"{meta.get('nproc', '?')} CPUs (the benchmark itself adds at most 2), and other "
+          f"jobs took {meta.get('cpu_other', '?')}% of the CPU time during the run: "
+          "these figures are low and noisy, the 2-thread ones worst of all (every fork/join "
+          "waits for a CPU). Rerun on a quiet machine for real figures.")
         p("")
     if "AMD" not in meta.get("cpu", "AMD"):
         p("The issue's reference figures were quoted for a 2-core AMD Zen 3 (AVX2+FMA, about "
@@ -244,7 +249,8 @@ def main():
     p(f"| compiler | {meta.get('gcc', '?')}; `-march=native` = {meta.get('march_native', '?')}, "
       f"`-mprefer-vector-width={meta.get('prefer_vector_width', '?')}` |")
     p(f"| load average (1, 5, 15 min) | {meta.get('load_start', '?')} at the start, "
-      f"{meta.get('load_end', '?')} at the end |")
+      f"{meta.get('load_end', '?')} at the end; other jobs' share of the CPU time during "
+      f"the run: {meta.get('cpu_other', '?')}% |")
     for c in cores:
         d = kv(c)
         if c.startswith("CORE openblas"):

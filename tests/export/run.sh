@@ -170,6 +170,16 @@ for spec in tests/formulas/*.net; do
     $PY tests/export/data.py "$NETC" "$spec" "$tmp/data-$name"
     case_float "$name" "$spec" "$tmp/data-$name/train.csv" "$tmp/data-$name/test.csv" \
         --epochs 20 --scale none
+    # the same double network rendered in float and in int8: strict C too
+    for p in float int8; do
+        if "$NETC" export "$spec" --weights "$tmp/$name/w" -o "$tmp/$name/$p" --precision $p \
+               --calibrate "$tmp/data-$name/train.csv" > /dev/null &&
+           gcc $STRICT -c "$tmp/$name/$p/$(info "$spec" network)_infer.c" -o "$tmp/s.o"; then
+            ok "$name-as-$p-strict-gcc"
+        else
+            fail "$name-as-$p-strict-gcc"
+        fi
+    done
 done
 
 int8_case iris specs/iris_mlp.net examples/data/iris.train.csv examples/data/iris.test.csv 3.4

@@ -156,9 +156,10 @@ static void emit_q8_kernel(Emitter *e, const IrInstr *ins)
     const char *name = arena_printf(e->a, "%s_%s", e->p, ins->label);
     int col = (int)strlen(name) + 13;
     emit_section(e, SEC_FORWARD);
-    emit_line(e, "/* %s: dense %d -> %d (%s), int8: q = round(x / sx + zp) clamped to int8,",
-              stem(e->a, ins), in, out, emit_where(e, ins->src));
-    emit_line(e, " * z = (b + W q) * scale with W per-row symmetric int8 and int32 sums */");
+    emit_line(e, "/* %s: dense %d -> %d (%s), int8:", stem(e->a, ins), in, out,
+              emit_where(e, ins->src));
+    emit_line(e, " * q = round(x / sx + zp) clamped to int8, z = (b + W q) * scale,");
+    emit_line(e, " * W per-row symmetric int8, int32 sums */");
     emit_line(e, "static void %s(float *restrict z, const float *restrict x, int8_t *restrict q,",
               name);
     emit_line(e, "%*sconst int8_t *restrict w, const int32_t *restrict b,", col, "");
@@ -382,13 +383,13 @@ static char *emit_header(Emitter *e, const Layout *l, const char *weights_path, 
     buf_printf(&h, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
     buf_printf(&h, "#define %s_INPUT_SIZE %d\n", P, g->input->size);
     buf_printf(&h, "#define %s_OUTPUT_SIZE %d\n", P, g->output->size);
-    buf_printf(&h, "/* Stack: %s_predict's arrays take %s_STACK_BYTES bytes (work: %zu %ss",
+    buf_printf(&h, "/* Stack: %s_predict's arrays take %s_STACK_BYTES bytes\n * (work: %zu %ss",
                p, P, l->work, e->R);
     if (l->qmax)
         buf_printf(&h, ", q: %d bytes", l->qmax);
-    buf_printf(&h, ");\n * the compiler adds its frame (saved registers, a few scalars). Nothing "
-                   "allocates,\n * there is no mutable global state, and the only library calls "
-                   "are %s. */\n", *libm ? libm : "none");
+    buf_printf(&h, "); the compiler adds its frame (saved registers, a few\n * scalars). "
+                   "Nothing allocates, there is no mutable global state, and the only\n"
+                   " * library calls are %s. */\n", *libm ? libm : "none");
     buf_printf(&h, "#define %s_STACK_BYTES %zu\n", P, stack);
     buf_printf(&h, "/* Bytes of the arrays in %s_weights.c. */\n#define %s_DATA_BYTES %zu\n\n",
                p, P, data);
@@ -427,7 +428,7 @@ static void data_reals(Emitter *e, Data *d, const char *name, const char *type, 
     bool save = e->dbl;
     e->dbl = dbl;
     for (int i = 0; i < n; i++)
-        buf_printf(&d->b, "%s%s,", i % 5 ? " " : "\n    ", emit_real(e, v[i]));
+        buf_printf(&d->b, "%s%s,", i % (dbl ? 3 : 5) ? " " : "\n    ", emit_real(e, v[i]));
     e->dbl = save;
     buf_printf(&d->b, "\n};\n\n");
     d->bytes += (size_t)n * (dbl ? 8 : 4);
@@ -440,7 +441,7 @@ static void data_ints(Emitter *e, Data *d, const char *name, const char *type, c
     buf_printf(&d->b, "/* %s */\nstatic const %s %s_%s[%d] = {", what, type, e->p, name, n);
     for (int i = 0; i < n; i++) {
         long x = size == 1 ? ((const int8_t *)v)[i] : (long)((const int32_t *)v)[i];
-        buf_printf(&d->b, "%s%ld,", i % (size == 1 ? 16 : 8) ? " " : "\n    ", x);
+        buf_printf(&d->b, "%s%ld,", i % (size == 1 ? 16 : 6) ? " " : "\n    ", x);
     }
     buf_printf(&d->b, "\n};\n\n");
     d->bytes += (size_t)n * size;

@@ -7,7 +7,8 @@ is a command; the lines under it, up to the next command or the end of the
 block, are its expected output (stdout and stderr together). Conventions, also
 described in docs/tutorial.md ("How the commands on these pages are checked"):
 
-- `netc` and `build/netc` mean the netc of the build directory B.
+- `netc` and `build/netc` mean the netc of the build directory B. A command
+  line ending in `\` continues on the next line.
 - Commands run with bash from a scratch copy of the repository root (every
   top-level entry symlinked, `build` pointing at B), one per Markdown file, so
   the files a page's commands write (xor.weights, out/) are there for its later
@@ -59,11 +60,15 @@ def blocks(path):
 def commands(body):
     """[(line no, command, [expected lines])] of one block."""
     out = []
+    cont = False
     for no, text in body:
-        if text.startswith("$ "):
+        if cont:
+            out[-1] = (out[-1][0], out[-1][1] + "\n" + text, out[-1][2])
+        elif text.startswith("$ "):
             out.append((no, text[2:], []))
         elif out:
             out[-1][2].append(text.rstrip())
+        cont = bool(out) and text.endswith("\\") and not out[-1][2]
     for _, _, exp in out:
         while exp and exp[-1] == "":
             exp.pop()

@@ -17,6 +17,9 @@ typedef struct {
 } EmitOptions;
 
 #define EMIT_DEFAULT_UNROLL_LIMIT 64
+/* Multiply-adds unrolled over a whole network at most (docs/language.md, "Limits"):
+ * past it, layers get loops whatever unroll_limit says. */
+#define EMIT_UNROLL_BUDGET 65536
 
 typedef struct {
     char *header, *source, *netrt;  /* malloc'd file contents */
@@ -51,6 +54,7 @@ struct Emitter {
     bool need_dot, need_gemm;   /* the large-layer micro-kernels (emit_gemm.c) */
     bool need_parallel;         /* the OpenMP loop macro */
     bool need_fexp, need_ftanh; /* float fast-path exp and tanh (emit_fastmath.c) */
+    bool need_simd;             /* <immintrin.h> under the AVX2 guard */
     /* Inference-only mode (emit_infer.c): where values live instead of params and
      * work; NULL for the training build. */
     const char *(*value_ptr)(Emitter *e, const IrValue *v);

@@ -12,7 +12,7 @@ static void pow2i(Buf *b, const char *p)
 {
     buf_printf(b,
         "/* 2^k for -126 <= k <= 127, built from the float's exponent bits. */\n"
-        "static float %s_pow2i(int k)\n"
+        "static inline float %s_pow2i(int k)\n"
         "{\n"
         "    union { unsigned int u; float f; } v;\n"
         "    v.u = (unsigned int)(k + 127) << 23;\n"
@@ -27,9 +27,10 @@ static void expf_source(Buf *b, const char *p)
 {
     buf_printf(b,
         "/* expf within 2 ulp over the whole float range, branch-free. */\n"
-        "static float %s_expf(float x)\n"
+        "static inline float %s_expf(float x)\n"
         "{\n"
-        "    const float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);\n"
+        "    const float lo = x >= -104.0f ? x : -104.0f;     /* NaN becomes -104 here */\n"
+        "    const float xc = lo > 89.0f ? 89.0f : lo;\n"
         "    const float n = floorf(xc * 1.44269504089f + 0.5f);\n"
         "    const float r = (xc - n * 0.693359375f) + n * 2.12194440e-4f;\n"
         "    float q = 1.9875691500e-4f;\n"
@@ -50,7 +51,7 @@ static void tanhf_source(Buf *b, const char *p)
 {
     buf_printf(b,
         "/* tanhf within 2 ulp over the whole float range, branch-free. */\n"
-        "static float %s_tanhf(float x)\n"
+        "static inline float %s_tanhf(float x)\n"
         "{\n"
         "    const float a = fabsf(x), z = x * x;\n"
         "    float q = -5.70498872745e-3f;\n"
@@ -69,11 +70,74 @@ static void sigmoid_source(Buf *b, const char *p)
     buf_printf(b,
         "/* The logistic function from e = exp(-|v|): 1 / (1 + e), or e / (1 + e)\n"
         " * for v < 0, so it neither overflows nor loses small results. */\n"
-        "static float %s_sigmoid(float v)\n"
+        "static inline float %s_sigmoid(float v)\n"
         "{\n"
         "    const float e = %s_expf(-fabsf(v));\n"
         "    return (v >= 0.0f ? 1.0f : e) / (1.0f + e);\n"
         "}\n\n", p, p);
+}
+
+/* The same three functions on 8 floats with AVX2, operation for operation (no
+ * fused multiply-adds), so a vector lane gives the scalar function's bits. */
+static void vector_source(Buf *b, const char *p, bool tanh, bool sigmoid)
+{
+    buf_printf(b,
+        "#if defined(__AVX2__) && defined(__FMA__)\n"
+        "/* %s_expf on 8 lanes. */\n"
+        "static inline __m256 %s_expf8(__m256 x)\n"
+        "{\n"
+        "    const __m256 lo = _mm256_max_ps(x, _mm256_set1_ps(-104.0f));\n"
+        "    const __m256 xc = _mm256_min_ps(lo, _mm256_set1_ps(89.0f));\n"
+        "    const __m256 n = _mm256_floor_ps(_mm256_add_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504089f)),\n"
+        "                                                   _mm256_set1_ps(0.5f)));\n"
+        "    const __m256 r = _mm256_add_ps(_mm256_sub_ps(xc, _mm256_mul_ps(n, _mm256_set1_ps(0.693359375f))),\n"
+        "                                   _mm256_mul_ps(n, _mm256_set1_ps(2.12194440e-4f)));\n"
+        "    __m256 q = _mm256_set1_ps(1.9875691500e-4f);\n"
+        "    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(1.3981999507e-3f));\n"
+        "    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(8.3334519073e-3f));\n"
+        "    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(4.1665795894e-2f));\n"
+        "    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(1.6666665459e-1f));\n"
+        "    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(5.0000001201e-1f));\n"
+        "    const __m256 e = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(q, r), r), r),\n"
+        "                                   _mm256_set1_ps(1.0f));\n"
+        "    const __m256i k = _mm256_cvttps_epi32(n);\n"
+        "    const __m256i k1 = _mm256_srai_epi32(_mm256_sub_epi32(k, _mm256_srai_epi32(k, 31)), 1);\n"
+        "    const __m256i bias = _mm256_set1_epi32(127);\n"
+        "    const __m256 p1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));\n"
+        "    const __m256 p2 = _mm256_castsi256_ps(\n"
+        "        _mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(k, k1), bias), 23));\n"
+        "    const __m256 s = _mm256_mul_ps(_mm256_mul_ps(e, p1), p2);\n"
+        "    return _mm256_blendv_ps(s, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));\n"
+        "}\n\n", p, p);
+    if (tanh)
+        buf_printf(b,
+            "/* %s_tanhf on 8 lanes. */\n"
+            "static inline __m256 %s_tanhf8(__m256 x)\n"
+            "{\n"
+            "    const __m256 sign = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);\n"
+            "    const __m256 a = _mm256_andnot_ps(sign, x), z = _mm256_mul_ps(x, x);\n"
+            "    __m256 q = _mm256_set1_ps(-5.70498872745e-3f);\n"
+            "    q = _mm256_add_ps(_mm256_mul_ps(q, z), _mm256_set1_ps(2.06390887954e-2f));\n"
+            "    q = _mm256_sub_ps(_mm256_mul_ps(q, z), _mm256_set1_ps(5.37397155531e-2f));\n"
+            "    q = _mm256_add_ps(_mm256_mul_ps(q, z), _mm256_set1_ps(1.33314422036e-1f));\n"
+            "    q = _mm256_sub_ps(_mm256_mul_ps(q, z), _mm256_set1_ps(3.33332819422e-1f));\n"
+            "    const __m256 small = _mm256_add_ps(x, _mm256_mul_ps(_mm256_mul_ps(x, z), q));\n"
+            "    const __m256 e = %s_expf8(_mm256_mul_ps(_mm256_set1_ps(2.0f), a));\n"
+            "    const __m256 big = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));\n"
+            "    const __m256 signed_big = _mm256_or_ps(_mm256_andnot_ps(sign, big), _mm256_and_ps(sign, x));\n"
+            "    return _mm256_blendv_ps(signed_big, small, _mm256_cmp_ps(a, _mm256_set1_ps(0.625f), _CMP_LT_OQ));\n"
+            "}\n\n", p, p, p);
+    if (sigmoid)
+        buf_printf(b,
+            "/* %s_sigmoid on 8 lanes. */\n"
+            "static inline __m256 %s_sigmoid8(__m256 v)\n"
+            "{\n"
+            "    const __m256 one = _mm256_set1_ps(1.0f);\n"
+            "    const __m256 e = %s_expf8(_mm256_or_ps(v, _mm256_set1_ps(-0.0f)));\n"
+            "    const __m256 num = _mm256_blendv_ps(e, one, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GE_OQ));\n"
+            "    return _mm256_div_ps(num, _mm256_add_ps(one, e));\n"
+            "}\n\n", p, p, p);
+    buf_printf(b, "#endif\n\n");
 }
 
 void fastmath_source(Buf *out, const char *prefix, bool exp, bool tanh, bool sigmoid)
@@ -86,6 +150,8 @@ void fastmath_source(Buf *out, const char *prefix, bool exp, bool tanh, bool sig
         tanhf_source(out, prefix);
     if (sigmoid)
         sigmoid_source(out, prefix);
+    if (tanh || sigmoid)
+        vector_source(out, prefix, tanh, sigmoid);
 }
 
 void emit_fastmath_helpers(Emitter *e)

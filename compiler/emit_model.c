@@ -193,25 +193,51 @@ static void emit_init(Emitter *e)
 
 /* ---- entry points ---- */
 
+/* The instruction that only computes the prediction y: the output activation
+ * when the loss is fused with it and reads the logit instead. NULL otherwise. */
+static const IrInstr *output_only(const IrGraph *g)
+{
+    const IrInstr *loss = NULL, *out = NULL;
+    for (int i = 0; i < g->nfwd; i++) {
+        if (g->fwd[i]->op == IR_LOSS)
+            loss = g->fwd[i];
+        if (g->fwd[i]->out == g->output)
+            out = g->fwd[i];
+    }
+    return loss && loss->fused && out && out->op != IR_LINEAR ? out : NULL;
+}
+
 static void emit_forward_pass(Emitter *e)
 {
     const IrGraph *g = e->g;
+    const IrInstr *skip = output_only(g);
     emit_section(e, SEC_MODEL);
-    emit_line(e, "/* Runs every forward kernel; train selects dropout. Activations go to work. */");
+    emit_line(e, "/* Runs every forward kernel; train selects dropout. Activations go to work.");
+    emit_line(e, " * want_y = 0 skips what only the prediction needs (the training step). */");
     emit_line(e, "static void %s_forward_pass(const %s *params, const %s *x, int n, int train,",
               e->p, e->R, e->R);
-    emit_fn(e, "%*sunsigned long long seed, %s *work)", (int)strlen(e->p) + 26, "", e->R);
+    emit_fn(e, "%*sunsigned long long seed, int want_y, %s *work)", (int)strlen(e->p) + 26, "",
+            e->R);
     if (!g->has_dropout) {
         emit_line(e, "(void)train;");
         emit_line(e, "(void)seed;");
     }
+    if (!skip)
+        emit_line(e, "(void)want_y;");
     bool uses_params = false;
     for (int i = 0; i < g->nfwd; i++) {
         const IrInstr *ins = g->fwd[i];
         if (ins->op == IR_LOSS || ins->op == IR_REG)
             continue;
         uses_params |= ins->op == IR_LINEAR;
-        emit_kernel_call(e, ins, "n");
+        if (ins == skip) {
+            emit_line(e, "if (want_y)");
+            e->indent++;
+            emit_kernel_call(e, ins, "n");
+            e->indent--;
+        } else {
+            emit_kernel_call(e, ins, "n");
+        }
     }
     if (!uses_params)
         emit_line(e, "(void)params;");
@@ -226,12 +252,14 @@ static void emit_copy_output(Emitter *e)
               arena_printf(e->a, "(%s)", emit_value_ptr(e, o, "n")));
 }
 
-static void emit_loss_terms(Emitter *e)
+/* loss += each term; the training step gets the loss from its fused loss
+ * gradient kernel instead of IR_LOSS (with_loss false). */
+static void emit_loss_terms(Emitter *e, bool with_loss)
 {
     emit_line(e, "double loss = 0.0;");
     for (int i = 0; i < e->g->nfwd; i++) {
         const IrInstr *ins = e->g->fwd[i];
-        if (ins->op == IR_LOSS || ins->op == IR_REG)
+        if ((ins->op == IR_LOSS && with_loss) || ins->op == IR_REG)
             emit_kernel_call(e, ins, "n");
     }
 }
@@ -243,7 +271,7 @@ static void emit_entry_points(Emitter *e)
     emit_section(e, SEC_MODEL);
     emit_line(e, "void %s_forward(%s *y, const %s *params, const %s *x, int n, %s *work)", p, R, R, R, R);
     emit_brace(e);
-    emit_line(e, "%s_forward_pass(params, x, n, 0, 0, work);", p);
+    emit_line(e, "%s_forward_pass(params, x, n, 0, 0, 1, work);", p);
     emit_copy_output(e);
     emit_close(e);
     emit_blank(e);
@@ -251,8 +279,8 @@ static void emit_entry_points(Emitter *e)
     emit_line(e, "double %s_loss(%s *y, const %s *params, const %s *x, const %s *t,", p, R, R, R, R);
     emit_line(e, "%*sint n, int train, unsigned long long dropout_seed, %s *work)", (int)strlen(p) + 13, "", R);
     emit_brace(e);
-    emit_line(e, "%s_forward_pass(params, x, n, train, dropout_seed, work);", p);
-    emit_loss_terms(e);
+    emit_line(e, "%s_forward_pass(params, x, n, train, dropout_seed, 1, work);", p);
+    emit_loss_terms(e, true);
     emit_open(e, "if (y)");
     emit_copy_output(e);
     emit_close(e);
@@ -268,8 +296,8 @@ static void emit_entry_points(Emitter *e)
         dropout_bwd |= g->bwd[i]->op == IR_DROPOUT_BWD;
     if (dropout_bwd)
         emit_line(e, "const unsigned long long seed = dropout_seed;   /* the masks backward reuses */");
-    emit_line(e, "%s_forward_pass(params, x, n, 1, dropout_seed, work);", p);
-    emit_loss_terms(e);
+    emit_line(e, "%s_forward_pass(params, x, n, 1, dropout_seed, 0, work);", p);
+    emit_loss_terms(e, false);
     for (int i = 0; i < g->nbwd; i++)
         emit_kernel_call(e, g->bwd[i], "n");
     emit_line(e, "return loss;");
@@ -391,7 +419,7 @@ static char *join_source(Emitter *e)
     Buf c = {0};
     buf_printf(&c, "%s\n", banner(e));
     buf_printf(&c, "#include <math.h>\n#include <stddef.h>\n");
-    if (e->need_dot || e->need_gemm)
+    if (e->need_dot || e->need_gemm || e->need_simd)
         buf_printf(&c, "#if defined(__AVX2__) && defined(__FMA__)\n#include <immintrin.h>\n#endif\n");
     buf_printf(&c, "\n#include \"%s.h\"\n\n", e->p);
     for (int s = SEC_HELPERS; s < SEC_COUNT; s++)

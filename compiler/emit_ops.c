@@ -109,9 +109,10 @@ static Sig signature(const IrInstr *ins)
         arg(&s, "dx", o, true), arg(&s, "dy", in[0], false);
         s.dropout = true;
         break;
-    case IR_LOSS_BWD:
+    case IR_LOSS_BWD:   /* returns the loss too: the training step's one loss kernel */
         arg(&s, ins->fused ? "dz" : "dy", o, true);
         arg(&s, ins->fused ? "z" : "y", in[0], false), arg(&s, "t", in[1], false);
+        s.returns = true;
         break;
     case IR_REG_BWD:
         arg(&s, "dw", o, true), arg(&s, "w", in[0], false);
@@ -263,16 +264,33 @@ static void emit_sum(Emitter *e, const char *head, Buf *terms_buf)
 
 /* ---- dense: z = x W^T + b ---- */
 
-static bool unrolled(const Emitter *e, int in, int out)
+/* Whether a dense layer's kernels (ins: its IR_LINEAR or a backward of it) are
+ * unrolled: at most unroll_limit multiply-adds, and only while the layers
+ * unrolled before it, in forward order, leave room in EMIT_UNROLL_BUDGET; the
+ * rest get loops, so the emitted C stays bounded whatever the limit. */
+static bool unrolled(const Emitter *e, const IrInstr *ins)
 {
-    return (long)in * out <= e->opt->unroll_limit;
+    const IrInstr *f = ins->op == IR_LINEAR || !ins->fwd ? ins : ins->fwd;
+    long budget = EMIT_UNROLL_BUDGET;
+    for (int i = 0; i < e->g->nfwd; i++) {
+        const IrInstr *l = e->g->fwd[i];
+        if (l->op != IR_LINEAR)
+            continue;
+        long macs = (long)l->in[1]->rows * l->in[1]->cols;
+        bool yes = macs <= e->opt->unroll_limit && macs <= budget;
+        if (yes)
+            budget -= macs;
+        if (l == f)
+            return yes;
+    }
+    return false;
 }
 
 static void linear_fwd(Emitter *e, const IrInstr *ins)
 {
     int in = ins->in[1]->cols, out = ins->in[1]->rows;
     bool bias = ins->nin > 2;
-    if (!unrolled(e, in, out)) {
+    if (!unrolled(e, ins)) {
         emit_gemm_fwd(e, ins);
         return;
     }
@@ -295,7 +313,7 @@ static void linear_fwd(Emitter *e, const IrInstr *ins)
 static void linear_dx(Emitter *e, const IrInstr *ins)
 {
     int in = ins->in[1]->cols, out = ins->in[1]->rows;
-    if (!unrolled(e, in, out)) {
+    if (!unrolled(e, ins)) {
         emit_gemm_dx(e, ins);
         return;
     }
@@ -316,7 +334,7 @@ static void linear_dx(Emitter *e, const IrInstr *ins)
 static void linear_dw(Emitter *e, const IrInstr *ins)
 {
     int in = ins->out->cols, out = ins->out->rows;
-    if (!unrolled(e, in, out)) {
+    if (!unrolled(e, ins)) {
         emit_gemm_dw(e, ins);
         return;
     }
@@ -345,9 +363,33 @@ static void linear_db(Emitter *e, const IrInstr *ins)
 
 /* ---- elementwise activations: y = f(z), dz = dy * f'(z) ---- */
 
+/* Float sigmoid and tanh: 8 lanes at a time with the AVX2 versions of the fast
+ * functions (the same bits as the scalar ones), the rest one by one. */
+static bool act_fwd_vector(Emitter *e, const IrInstr *ins)
+{
+    if (e->dbl || (ins->act != ACT_SIGMOID && ins->act != ACT_TANH))
+        return false;
+    const char *fn = ins->act == ACT_SIGMOID ? "sigmoid" : "tanhf";
+    if (ins->act == ACT_SIGMOID)
+        e->need_sigmoid = true;
+    else
+        e->need_ftanh = true;
+    e->need_simd = true;
+    emit_line(e, "int k = 0;");
+    emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
+    emit_line(e, "for (; k + 8 <= batch * %d; k += 8)", ins->out->size);
+    emit_line(e, "    _mm256_storeu_ps(y + k, %s_%s8(_mm256_loadu_ps(z + k)));", e->p, fn);
+    emit_line(e, "#endif");
+    emit_line(e, "for (; k < batch * %d; k++)", ins->out->size);
+    emit_line(e, "    y[k] = %s_%s(z[k]);", e->p, fn);
+    return true;
+}
+
 static void act_fwd(Emitter *e, const IrInstr *ins)
 {
     const char *one = emit_real(e, 1), *zero = emit_real(e, 0);
+    if (act_fwd_vector(e, ins))
+        return;
     emit_open(e, "for (int k = 0; k < batch * %d; k++)", ins->out->size);
     emit_line(e, "const %s v = z[k];", e->R);
     switch (ins->act) {
@@ -551,18 +593,26 @@ static void custom_loss_fwd(Emitter *e, const IrInstr *ins)
         emit_line(e, "return s / ((double)batch * %d);", K);
 }
 
+/* The value and the gradient in one pass, sharing subexpressions. */
 static void custom_loss_bwd(Emitter *e, const IrInstr *ins)
 {
     int K = ins->in[0]->size;
     const char *vars[2] = { "y[k]", "t[k]" };
+    const Expr *roots[2] = { ins->formula, ins->deriv };
+    emit_line(e, "double s = 0.0;");
     if (ins->sum)
         emit_line(e, "(void)batch;");
     else
         emit_line(e, "const %s inv = %s / (%s)(batch * %d);", e->R, emit_real(e, 1), e->R, K);
     emit_open(e, "for (int k = 0; k < batch * %d; k++)", K);
-    const char **v = emit_formula(e, &ins->deriv, 1, vars);
-    emit_line(e, "dy[k] %s (%s)%s;", assign(ins), v[0], ins->sum ? "" : " * inv");
+    const char **v = emit_formula(e, roots, 2, vars);
+    emit_line(e, "s += (double)(%s);", v[0]);
+    emit_line(e, "dy[k] %s (%s)%s;", assign(ins), v[1], ins->sum ? "" : " * inv");
     emit_close(e);
+    if (ins->sum)
+        emit_line(e, "return s;");
+    else
+        emit_line(e, "return s / ((double)batch * %d);", K);
 }
 
 static void loss_fwd(Emitter *e, const IrInstr *ins)
@@ -615,6 +665,8 @@ static void loss_fwd(Emitter *e, const IrInstr *ins)
     }
 }
 
+/* The training step's loss: its value and its gradient in one pass (the value is
+ * accumulated in double), so nothing is computed twice. */
 static void loss_bwd(Emitter *e, const IrInstr *ins)
 {
     int K = ins->in[0]->size;
@@ -622,40 +674,64 @@ static void loss_bwd(Emitter *e, const IrInstr *ins)
         custom_loss_bwd(e, ins);
         return;
     }
-    const char *op = assign(ins), *zero = emit_real(e, 0);
+    const char *op = assign(ins), *zero = emit_real(e, 0), *one = emit_real(e, 1);
     bool per_sample = ins->loss == LOSS_CROSS_ENTROPY;
-    emit_line(e, "const %s inv = %s / (%s)(batch%s);", e->R, emit_real(e, 1), e->R,
+    emit_line(e, "double s = 0.0;");
+    emit_line(e, "const %s inv = %s / (%s)(batch%s);", e->R, one, e->R,
               per_sample ? "" : arena_printf(e->a, " * %d", K));
     switch (ins->loss) {
     case LOSS_MSE:
-        emit_line(e, "for (int k = 0; k < batch * %d; k++) dy[k] %s (y[k] - t[k]) * inv;", K, op);
+        emit_open(e, "for (int k = 0; k < batch * %d; k++)", K);
+        emit_line(e, "const %s d = y[k] - t[k];", e->R);
+        emit_line(e, "s += (double)d * (double)d;");
+        emit_line(e, "dy[k] %s d * inv;", op);
+        emit_close(e);
+        emit_line(e, "return s / (2.0 * batch * %d);", K);
         break;
     case LOSS_MAE:      /* subgradient 0 where y = t */
         emit_open(e, "for (int k = 0; k < batch * %d; k++)", K);
         emit_line(e, "const %s d = y[k] - t[k];", e->R);
+        emit_line(e, "s += fabs((double)d);");
         emit_line(e, "dy[k] %s (d > %s ? inv : d < %s ? -inv : %s);", op, zero, zero, zero);
         emit_close(e);
+        emit_line(e, "return s / ((double)batch * %d);", K);
         break;
-    case LOSS_BCE:
-        e->need_sigmoid = true;
-        emit_line(e, "for (int k = 0; k < batch * %d; k++) dz[k] %s (%s_sigmoid(z[k]) - t[k]) * inv;",
-                  K, op, e->p);
+    case LOSS_BCE:      /* e = exp(-|z|): sigmoid and log(1 + e^-|z|) share it */
+        emit_open(e, "for (int k = 0; k < batch * %d; k++)", K);
+        emit_line(e, "const %s v = z[k], ev = %s(-%s(v));", e->R, emit_math(e, "exp"),
+                  emit_math(e, "fabs"));
+        emit_line(e, "s += (double)((v > %s ? v : %s) - v * t[k] + %s(ev));", zero, zero,
+                  emit_math(e, "log1p"));
+        emit_line(e, "dz[k] %s ((v >= %s ? %s : ev) / (%s + ev) - t[k]) * inv;", op, zero, one, one);
+        emit_close(e);
+        emit_line(e, "return s / ((double)batch * %d);", K);
         break;
-    case LOSS_CROSS_ENTROPY:    /* softmax(z) * sum(t) - t */
+    case LOSS_CROSS_ENTROPY:    /* sum_k t_k (logsumexp(z) - z_k); dz = softmax(z) sum(t) - t */
         emit_open(e, "for (int n = 0; n < batch; n++)");
         emit_line(e, "const %s *zn = z + (size_t)n * %d, *tn = t + (size_t)n * %d;", e->R, K, K);
         emit_line(e, "%s *dzn = dz + (size_t)n * %d;", e->R, K);
-        emit_line(e, "%s m = zn[0], se = %s, st = %s;", e->R, zero, zero);
+        emit_line(e, "%s m = zn[0], se = %s, st = %s, tz = %s;", e->R, zero, zero, zero);
         emit_line(e, "for (int k = 1; k < %d; k++) if (zn[k] > m) m = zn[k];", K);
-        emit_line(e, "for (int k = 0; k < %d; k++) se += %s(zn[k] - m);", K, emit_math(e, "exp"));
-        emit_line(e, "for (int k = 0; k < %d; k++) st += tn[k];", K);
-        emit_line(e, "for (int k = 0; k < %d; k++) dzn[k] %s (%s(zn[k] - m) / se * st - tn[k]) * inv;",
-                  K, op, emit_math(e, "exp"));
+        emit_line(e, "%s ek[%d];", e->R, K);
+        emit_open(e, "for (int k = 0; k < %d; k++)", K);
+        emit_line(e, "ek[k] = %s(zn[k] - m);", emit_math(e, "exp"));
+        emit_line(e, "se += ek[k];");
+        emit_line(e, "st += tn[k];");
+        emit_line(e, "tz += tn[k] * zn[k];");
         emit_close(e);
+        emit_line(e, "s += (double)st * (double)(m + %s(se)) - (double)tz;", emit_math(e, "log"));
+        emit_line(e, "for (int k = 0; k < %d; k++) dzn[k] %s (ek[k] / se * st - tn[k]) * inv;", K,
+                  op);
+        emit_close(e);
+        emit_line(e, "return s / (double)batch;");
         break;
     case LOSS_HINGE:    /* subgradient 0 at the hinge t y = 1 */
-        emit_line(e, "for (int k = 0; k < batch * %d; k++) dy[k] %s t[k] * y[k] < %s ? -t[k] * inv : %s;",
-                  K, op, emit_real(e, 1), zero);
+        emit_open(e, "for (int k = 0; k < batch * %d; k++)", K);
+        emit_line(e, "const %s margin = %s - t[k] * y[k];", e->R, one);
+        emit_line(e, "s += margin > %s ? (double)margin : 0.0;", zero);
+        emit_line(e, "dy[k] %s margin > %s ? -t[k] * inv : %s;", op, zero, zero);
+        emit_close(e);
+        emit_line(e, "return s / ((double)batch * %d);", K);
         break;
     default:
         internal_error("loss '%s' has no backward", loss_names[ins->loss]);
@@ -831,8 +907,8 @@ static const char *describe(Emitter *e, const IrInstr *ins)
                             f->fused ? " from the output logit" : "", f->sum ? "sum" : "mean",
                             where);
     case IR_LOSS_BWD:
-        return arena_printf(a, "loss %s backward (%s)", f->name ? f->name : loss_names[f->loss],
-                            where);
+        return arena_printf(a, "loss %s and its gradient, for training (%s)",
+                            f->name ? f->name : loss_names[f->loss], where);
     case IR_EXPR:
         return arena_printf(a, "%s: %s, elementwise over %d values (%s)", who,
                             f->name ? f->name : "formula", f->out->size, where);

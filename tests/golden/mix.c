@@ -109,7 +109,7 @@ static void mix_dot3x4(mix_real *c, const mix_real *a, const mix_real *b, int k)
 }
 
 /* 2^k for -126 <= k <= 127, built from the float's exponent bits. */
-static float mix_pow2i(int k)
+static inline float mix_pow2i(int k)
 {
     union { unsigned int u; float f; } v;
     v.u = (unsigned int)(k + 127) << 23;
@@ -117,9 +117,10 @@ static float mix_pow2i(int k)
 }
 
 /* expf within 2 ulp over the whole float range, branch-free. */
-static float mix_expf(float x)
+static inline float mix_expf(float x)
 {
-    const float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
+    const float lo = x >= -104.0f ? x : -104.0f;     /* NaN becomes -104 here */
+    const float xc = lo > 89.0f ? 89.0f : lo;
     const float n = floorf(xc * 1.44269504089f + 0.5f);
     const float r = (xc - n * 0.693359375f) + n * 2.12194440e-4f;
     float q = 1.9875691500e-4f;
@@ -395,20 +396,28 @@ static void mix_h_l1_bwd(mix_real *restrict dw, const mix_real *restrict w)
     }
 }
 
-/* loss cross_entropy backward (tests/golden/mix.net:12) */
-static void mix_loss_cross_entropy_bwd(mix_real *restrict dz, const mix_real *restrict z,
-                                       const mix_real *restrict t, int batch)
+/* loss cross_entropy and its gradient, for training (tests/golden/mix.net:12) */
+static double mix_loss_cross_entropy_bwd(mix_real *restrict dz, const mix_real *restrict z,
+                                         const mix_real *restrict t, int batch)
 {
+    double s = 0.0;
     const mix_real inv = 1.0f / (mix_real)(batch);
     for (int n = 0; n < batch; n++) {
         const mix_real *zn = z + (size_t)n * 3, *tn = t + (size_t)n * 3;
         mix_real *dzn = dz + (size_t)n * 3;
-        mix_real m = zn[0], se = 0.0f, st = 0.0f;
+        mix_real m = zn[0], se = 0.0f, st = 0.0f, tz = 0.0f;
         for (int k = 1; k < 3; k++) if (zn[k] > m) m = zn[k];
-        for (int k = 0; k < 3; k++) se += mix_expf(zn[k] - m);
-        for (int k = 0; k < 3; k++) st += tn[k];
-        for (int k = 0; k < 3; k++) dzn[k] = (mix_expf(zn[k] - m) / se * st - tn[k]) * inv;
+        mix_real ek[3];
+        for (int k = 0; k < 3; k++) {
+            ek[k] = mix_expf(zn[k] - m);
+            se += ek[k];
+            st += tn[k];
+            tz += tn[k] * zn[k];
+        }
+        s += (double)st * (double)(m + logf(se)) - (double)tz;
+        for (int k = 0; k < 3; k++) dzn[k] = (ek[k] / se * st - tn[k]) * inv;
     }
+    return s / (double)batch;
 }
 
 /* y backward (tests/golden/mix.net:11)  dx = dz W */
@@ -620,9 +629,10 @@ void mix_init_params(mix_real *params, unsigned long long seed)
     mix_fill_uniform(params + 216, 60, -0.5107539184552492, 0.5107539184552492, &state);
 }
 
-/* Runs every forward kernel; train selects dropout. Activations go to work. */
+/* Runs every forward kernel; train selects dropout. Activations go to work.
+ * want_y = 0 skips what only the prediction needs (the training step). */
 static void mix_forward_pass(const mix_real *params, const mix_real *x, int n, int train,
-                             unsigned long long seed, mix_real *work)
+                             unsigned long long seed, int want_y, mix_real *work)
 {
     mix_x_dropout(work, x, n, train, seed);
     mix_h_linear(work + (size_t)n * 3, work, params + 0, params + 12, n);
@@ -630,19 +640,20 @@ static void mix_forward_pass(const mix_real *params, const mix_real *x, int n, i
     mix_m_linear(work + (size_t)n * 11, work + (size_t)n * 7, params + 16, params + 176, n);
     mix_m_maxout(work + (size_t)n * 51, work + (size_t)n * 11, n);
     mix_y_linear(work + (size_t)n * 71, work + (size_t)n * 51, params + 216, n);
-    mix_y_softmax(work + (size_t)n * 74, work + (size_t)n * 71, n);
+    if (want_y)
+        mix_y_softmax(work + (size_t)n * 74, work + (size_t)n * 71, n);
 }
 
 void mix_forward(mix_real *y, const mix_real *params, const mix_real *x, int n, mix_real *work)
 {
-    mix_forward_pass(params, x, n, 0, 0, work);
+    mix_forward_pass(params, x, n, 0, 0, 1, work);
     for (int k = 0; k < n * 3; k++) y[k] = (work + (size_t)n * 74)[k];
 }
 
 double mix_loss(mix_real *y, const mix_real *params, const mix_real *x, const mix_real *t,
                 int n, int train, unsigned long long dropout_seed, mix_real *work)
 {
-    mix_forward_pass(params, x, n, train, dropout_seed, work);
+    mix_forward_pass(params, x, n, train, dropout_seed, 1, work);
     double loss = 0.0;
     loss += mix_loss_cross_entropy(work + (size_t)n * 71, t, n);
     loss += mix_h_l1(params + 0);
@@ -660,9 +671,8 @@ double mix_loss(mix_real *y, const mix_real *params, const mix_real *x, const mi
 double mix_loss_grad(mix_real *grad, const mix_real *params, const mix_real *x, const mix_real *t,
                      int n, unsigned long long dropout_seed, mix_real *work)
 {
-    mix_forward_pass(params, x, n, 1, dropout_seed, work);
+    mix_forward_pass(params, x, n, 1, dropout_seed, 0, work);
     double loss = 0.0;
-    loss += mix_loss_cross_entropy(work + (size_t)n * 71, t, n);
     loss += mix_h_l1(params + 0);
     loss += mix_m_l1(params + 16);
     loss += mix_y_l1(params + 216);
@@ -675,7 +685,7 @@ double mix_loss_grad(mix_real *grad, const mix_real *params, const mix_real *x, 
     mix_y_l1_bwd(grad + 216, params + 216);
     mix_m_l1_bwd(grad + 16, params + 16);
     mix_h_l1_bwd(grad + 0, params + 0);
-    mix_loss_cross_entropy_bwd(work + (size_t)n * 77, work + (size_t)n * 71, t, n);
+    loss += mix_loss_cross_entropy_bwd(work + (size_t)n * 77, work + (size_t)n * 71, t, n);
     mix_y_linear_dx(work + (size_t)n * 80, work + (size_t)n * 77, params + 216, n);
     mix_y_linear_dw(grad + 216, work + (size_t)n * 77, work + (size_t)n * 51, n);
     mix_m_maxout_bwd(work + (size_t)n * 100, work + (size_t)n * 80, work + (size_t)n * 11, n);

@@ -89,6 +89,10 @@ void emit_kernel_call(Emitter *e, const IrInstr *ins, const char *batch);
 /* The C expression for a value's storage, e.g. "work + (size_t)n * 4". */
 const char *emit_value_ptr(Emitter *e, const IrValue *v, const char *batch);
 
+/* emit_model.c: helpers and includes shared by the training and inference builds. */
+void emit_kernel_helpers(Emitter *e);
+void emit_kernel_includes(const Emitter *e, Buf *out);
+
 /* emit_fastmath.c: branch-free float exp, tanh and sigmoid within 2 ulp. */
 void fastmath_source(Buf *out, const char *prefix, bool exp, bool tanh, bool sigmoid);
 void emit_fastmath_helpers(Emitter *e);

@@ -195,24 +195,10 @@ static void emit_q8_call(Emitter *e, const IrInstr *ins)
 
 /* ---- helpers the kernels asked for ---- */
 
-/* The same helpers, in the same order, as emit_model.c's training build. */
+/* The same helpers as the training build (emit_model.c). */
 static void emit_infer_helpers(Emitter *e)
 {
-    emit_section(e, SEC_HELPERS);
-    emit_gemm_helpers(e);
-    emit_fastmath_helpers(e);
-    if (e->need_sigmoid && e->dbl) {
-        emit_line(e, "/* The logistic function, without overflow for large |v|. */");
-        emit_fn(e, "static %s %s_sigmoid(%s v)", e->R, e->p, e->R);
-        emit_open(e, "if (v >= %s)", emit_real(e, 0));
-        emit_line(e, "return %s / (%s + %s(-v));", emit_real(e, 1), emit_real(e, 1),
-                  emit_math(e, "exp"));
-        emit_close(e);
-        emit_line(e, "const %s ev = %s(v);", e->R, emit_math(e, "exp"));
-        emit_line(e, "return ev / (%s + ev);", emit_real(e, 1));
-        emit_close(e);
-        emit_blank(e);
-    }
+    emit_kernel_helpers(e);
     if (e->need_dropout || e->need_rng)
         internal_error("an inference kernel asked for the random generator");
 }
@@ -527,8 +513,7 @@ static char *join_source(Emitter *e, const char *weights_path, const char *libm)
     if (*libm)
         buf_printf(&c, "#include <math.h>\n");
     buf_printf(&c, "#include <stddef.h>\n");
-    if (e->need_dot || e->need_gemm)
-        buf_printf(&c, "#if defined(__AVX2__) && defined(__FMA__)\n#include <immintrin.h>\n#endif\n");
+    emit_kernel_includes(e, &c);
     buf_printf(&c, "\n#include \"%s_infer.h\"\n\n", e->p);
     for (int s = SEC_HELPERS; s < SEC_COUNT; s++)
         if (e->sec[s].len)

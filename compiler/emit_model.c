@@ -88,7 +88,8 @@ static const char *banner(Emitter *e)
 
 /* ---- helpers: emitted only when a kernel used them ---- */
 
-static void emit_helpers(Emitter *e)
+/* The helpers kernels asked for that training and inference builds share. */
+void emit_kernel_helpers(Emitter *e)
 {
     emit_section(e, SEC_HELPERS);
     emit_gemm_helpers(e);
@@ -105,6 +106,18 @@ static void emit_helpers(Emitter *e)
         emit_close(e);
         emit_blank(e);
     }
+}
+
+/* The includes those helpers need, after <math.h> and <stddef.h>. */
+void emit_kernel_includes(const Emitter *e, Buf *out)
+{
+    if (e->need_dot || e->need_gemm || e->need_simd)
+        buf_printf(out, "#if defined(__AVX2__) && defined(__FMA__)\n#include <immintrin.h>\n#endif\n");
+}
+
+static void emit_helpers(Emitter *e)
+{
+    emit_kernel_helpers(e);
     if (e->need_rng || e->need_dropout) {
         emit_line(e, "/* splitmix64: the generator behind init and dropout masks. */");
         emit_fn(e, "static unsigned long long %s_mix(unsigned long long z)", e->p);
@@ -419,8 +432,7 @@ static char *join_source(Emitter *e)
     Buf c = {0};
     buf_printf(&c, "%s\n", banner(e));
     buf_printf(&c, "#include <math.h>\n#include <stddef.h>\n");
-    if (e->need_dot || e->need_gemm || e->need_simd)
-        buf_printf(&c, "#if defined(__AVX2__) && defined(__FMA__)\n#include <immintrin.h>\n#endif\n");
+    emit_kernel_includes(e, &c);
     buf_printf(&c, "\n#include \"%s.h\"\n\n", e->p);
     for (int s = SEC_HELPERS; s < SEC_COUNT; s++)
         if (e->sec[s].len)

@@ -13,8 +13,10 @@
 
 #define STEP 1e-4               /* h = STEP * max(1, |p|) */
 #define INIT_NOISE 0.1          /* std of the noise added to initialized parameters */
-#define TINY_GRAD 1e-7          /* below this both gradients count as "zero"... */
-#define TINY_DIFF 1e-10         /* ...and agree when they differ by at most this * max(1, |f|) */
+/* Rounding in a loss evaluation, in DBL_EPSILON * |f| (a loss sums many terms). The
+ * 4-point stencil turns it into (1 + 8 + 8 + 1) / 12 = 1.5 times that over h: the
+ * numeric derivative's noise floor, below which no difference can be resolved. */
+#define EVAL_NOISE 16.0
 #define KINK_REL 0.05           /* relative mismatch of second differences at a kink */
 #define KINK_NOISE 1e3          /* rounding floor for that mismatch, in DBL_EPSILON * |f| */
 
@@ -154,9 +156,10 @@ static void check_entry(Check *c, size_t i, Entry *e)
     double s_half = fph - 2 * f0 + fmh, s1 = fp1 - 2 * f0 + fm1, s2 = fp2 - 2 * f0 + fm2;
     e->kink = mismatch(s1, 4 * s_half, noise) || mismatch(s2, 4 * s1, noise);
     double a = fabs(e->analytic), n = fabs(e->numeric), diff = fabs(e->analytic - e->numeric);
-    e->rel = diff / fmax(fmax(a, n), 1e-8);
-    if (a < TINY_GRAD && n < TINY_GRAD && diff <= TINY_DIFF * fmax(1.0, fabs(f0)))
-        e->rel = 0;     /* both zero up to rounding noise */
+    /* relative to the larger of the two values, but never to less than what a
+     * difference at the noise floor would need: that one counts as the tolerance */
+    double noise_floor = 1.5 * EVAL_NOISE * DBL_EPSILON * fmax(max5(f0, fp1, fm1, fp2, fm2), 1.0) / h;
+    e->rel = diff / fmax(fmax(a, n), noise_floor / c->o->tolerance);
     e->ok = e->kink || (isfinite(e->rel) && e->rel <= c->o->tolerance);
 }
 

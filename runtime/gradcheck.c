@@ -17,6 +17,7 @@
  * 4-point stencil turns it into (1 + 8 + 8 + 1) / 12 = 1.5 times that over h: the
  * numeric derivative's noise floor, below which no difference can be resolved. */
 #define EVAL_NOISE 16.0
+#define FLOOR_REL 1e-6          /* the noise floor counts as this relative error */
 #define KINK_REL 0.05           /* relative mismatch of second differences at a kink */
 #define KINK_NOISE 1e3          /* rounding floor for that mismatch, in DBL_EPSILON * |f| */
 
@@ -156,10 +157,10 @@ static void check_entry(Check *c, size_t i, Entry *e)
     double s_half = fph - 2 * f0 + fmh, s1 = fp1 - 2 * f0 + fm1, s2 = fp2 - 2 * f0 + fm2;
     e->kink = mismatch(s1, 4 * s_half, noise) || mismatch(s2, 4 * s1, noise);
     double a = fabs(e->analytic), n = fabs(e->numeric), diff = fabs(e->analytic - e->numeric);
-    /* relative to the larger of the two values, but never to less than what a
-     * difference at the noise floor would need: that one counts as the tolerance */
+    /* relative to the larger of the two values, but never to less than the size
+     * at which the noise floor is 1e-6 of it: below that, differences are noise */
     double noise_floor = 1.5 * EVAL_NOISE * DBL_EPSILON * fmax(max5(f0, fp1, fm1, fp2, fm2), 1.0) / h;
-    e->rel = diff / fmax(fmax(a, n), noise_floor / c->o->tolerance);
+    e->rel = diff / fmax(fmax(a, n), noise_floor / FLOOR_REL);
     e->ok = e->kink || (isfinite(e->rel) && e->rel <= c->o->tolerance);
 }
 

@@ -171,34 +171,31 @@ def run_lstsq(model, data):
 
 # ---- PyTorch ----
 
-def torch_optimizer(torch, params, tr):
-    """The spec's optimizer with the spec's settings (netc follows torch.optim)."""
+def torch_optimizer(torch, weights, biases, tr):
+    """The spec's optimizer with the spec's settings (netc follows torch.optim).
+    netc's weight_decay applies to weights only, so biases get their own group.
+    Keys missing from `netc inspect --json` take the torch defaults, which are
+    netc's defaults too."""
     kind = tr.get("optimizer", "sgd")
     lr = tr.get("lr", 0.01)
     mom = tr.get("momentum", 0.0)
+    wd = tr.get("weight_decay", 0.01 if kind == "adamw" else 0.0)
+    groups = [{"params": weights, "weight_decay": wd}]
+    if biases:
+        groups.append({"params": biases, "weight_decay": 0.0})
     if kind in ("sgd", "nesterov"):
-        return torch.optim.SGD(params, lr=lr, momentum=mom, nesterov=kind == "nesterov")
+        return torch.optim.SGD(groups, lr=lr, momentum=mom, nesterov=kind == "nesterov")
     if kind in ("adam", "adamw"):
-        kw = {"lr": lr}
-        if "beta1" in tr or "beta2" in tr:
-            kw["betas"] = (tr.get("beta1", 0.9), tr.get("beta2", 0.999))
-        if "eps" in tr:
-            kw["eps"] = tr["eps"]
-        if kind == "adamw":
-            kw["weight_decay"] = tr.get("weight_decay", 0.01)
-            return torch.optim.AdamW(params, **kw)
-        return torch.optim.Adam(params, **kw)
+        kw = {"lr": lr, "betas": (tr.get("beta1", 0.9), tr.get("beta2", 0.999)),
+              "eps": tr.get("eps", 1e-8)}
+        return (torch.optim.AdamW if kind == "adamw" else torch.optim.Adam)(groups, **kw)
     if kind == "rmsprop":
-        kw = {"lr": lr, "momentum": mom}
-        if "rho" in tr:
-            kw["alpha"] = tr["rho"]
-        if "eps" in tr:
-            kw["eps"] = tr["eps"]
-        return torch.optim.RMSprop(params, **kw)
+        return torch.optim.RMSprop(groups, lr=lr, momentum=mom, alpha=tr.get("rho", 0.99),
+                                   eps=tr.get("eps", 1e-8))
     if kind == "adagrad":
-        return torch.optim.Adagrad(params, lr=lr, eps=tr.get("eps", 1e-10))
+        return torch.optim.Adagrad(groups, lr=lr, eps=tr.get("eps", 1e-10))
     if kind == "adadelta":
-        return torch.optim.Adadelta(params, lr=lr, rho=tr.get("rho", 0.9), eps=tr.get("eps", 1e-6))
+        return torch.optim.Adadelta(groups, lr=lr, rho=tr.get("rho", 0.9), eps=tr.get("eps", 1e-6))
     raise ValueError("no torch mirror for optimizer %r" % kind)
 
 
@@ -207,8 +204,10 @@ def run_torch(model, data, seed):
     import torch.nn.functional as F
     torch.set_num_threads(1)
     tr = model["train"]
-    if tr.get("optimizer", "sgd") == "lbfgs" or tr.get("schedule", "constant") != "constant":
-        return None, 0.0, "no torch mirror for %s/%s" % (tr.get("optimizer"), tr.get("schedule"))
+    if (tr.get("optimizer", "sgd") == "lbfgs" or tr.get("schedule", "constant") != "constant"
+            or tr.get("clip", 0) or tr.get("patience", 0) or tr.get("validation", 0)):
+        return None, 0.0, "no torch mirror for optimizer %s, schedule %s, clip, early stopping" % (
+            tr.get("optimizer"), tr.get("schedule"))
     dtype = torch.float64 if model["precision"] == "double" else torch.float32
     xtr, ytr, xte, yte = data
     torch.manual_seed(seed)
@@ -245,8 +244,7 @@ def run_torch(model, data, seed):
         biases.append(torch.zeros(out, dtype=dtype, requires_grad=True) if layer["bias"] else None)
         acts.append(layer["activation"])
         fan_in = out
-    params = weights + [b_ for b_ in biases if b_ is not None]
-    opt = torch_optimizer(torch, params, tr)
+    opt = torch_optimizer(torch, weights, [b_ for b_ in biases if b_ is not None], tr)
     regs = model.get("regularizers", [])
 
     def forward(x):
@@ -331,7 +329,7 @@ def main():
                   args.mnist_dir), file=sys.stderr)
             continue
         model = json.loads(subprocess.check_output([args.netc, "inspect", task["spec"], "--json"]))
-        model.setdefault("scale", model.get("train", {}).get("scale") or spec_scale(task["spec"]))
+        model["scale"] = model.get("train", {}).get("scale") or spec_scale(task["spec"])
         data = load_task_data(task["data"], args.mnist_dir)
         seeds = [int(s) for s in args.seeds.split(",")]
         if task["data"] == "mnist" and args.mnist_seeds:

@@ -24,6 +24,7 @@ AstExpr *ast_new_expr(Arena *a, AstExprKind kind, Loc loc)
     AstExpr *e = arena_alloc(a, sizeof *e);
     e->kind = kind;
     e->loc = loc;
+    e->depth = 1;
     return e;
 }
 

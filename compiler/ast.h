@@ -56,7 +56,15 @@ struct AstExpr {
     AstExpr **args;
     int nargs;
     AstValue *lo, *hi;      /* EXPR_INDEX, EXPR_SLICE: the numbers as written */
+    int depth;              /* 1 for a leaf; the parser keeps it <= AST_MAX_DEPTH */
 };
+
+/* Limits the parser enforces (docs/language.md, "Limits"): formulas nest at
+ * most AST_MAX_DEPTH operators and calls deep (parentheses alone do not count),
+ * so every stage may recurse over a formula; a spec has at most
+ * AST_MAX_STATEMENTS statements and train items; identifiers are at most
+ * AST_MAX_IDENT bytes (longer ones are reported and cut). */
+enum { AST_MAX_DEPTH = 256, AST_MAX_STATEMENTS = 10000, AST_MAX_IDENT = 255 };
 
 typedef enum {
     ST_NETWORK,     /* network NAME */

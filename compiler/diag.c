@@ -95,7 +95,35 @@ void diag_init(Diag *d, FILE *out)
 }
 
 /* Prints the source line holding loc and a caret underline for the span.
- * Tabs in the prefix are copied so the caret lines up at any tab width. */
+ * Tabs in the prefix are copied so the caret lines up at any tab width. Control
+ * bytes print as '?'; a line longer than EXCERPT_MAX bytes is cut to a window
+ * around the span, marked with "...". */
+enum { EXCERPT_MAX = 160, EXCERPT_BEFORE = 40 };
+
+/* The length of the character at p if it may be printed as is: a tab, printable
+ * ASCII, or a well-formed UTF-8 sequence that is not a C1 control; else 0, and
+ * the byte is shown as '?' (no NUL, no terminal escapes, no broken UTF-8). */
+static int shown_utf8(const char *p, int left)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    if (u[0] == '\t' || (u[0] >= 0x20 && u[0] < 0x7f))
+        return 1;
+    int n = u[0] >= 0xc2 && u[0] <= 0xdf ? 2 : u[0] >= 0xe0 && u[0] <= 0xef ? 3
+          : u[0] >= 0xf0 && u[0] <= 0xf4 ? 4 : 0;
+    if (n == 0 || n > left)
+        return 0;
+    unsigned cp = u[0] & (0x7f >> n);
+    for (int k = 1; k < n; k++) {
+        if ((u[k] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (u[k] & 0x3f);
+    }
+    static const unsigned min_cp[5] = { 0, 0, 0xa0, 0x800, 0x10000 };   /* no overlong forms */
+    if (cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
 static void print_excerpt(FILE *out, Loc loc)
 {
     const SrcFile *f = loc.file;
@@ -105,17 +133,26 @@ static void print_excerpt(FILE *out, Loc loc)
     int eol = bol;
     while (eol < f->len && f->text[eol] != '\n' && f->text[eol] != '\r')
         eol++;
-    fprintf(out, "%5d | ", line);
-    for (int i = bol; i < eol; i++) {
-        unsigned char c = (unsigned char)f->text[i];
-        fputc(c == '\t' || (c >= 0x20 && c != 0x7f) ? c : '?', out);  /* no NUL, no escapes */
+    int from = bol, to = eol;
+    if (eol - bol > EXCERPT_MAX) {
+        from = loc.start - EXCERPT_BEFORE > bol ? loc.start - EXCERPT_BEFORE : bol;
+        to = from + EXCERPT_MAX < eol ? from + EXCERPT_MAX : eol;
     }
-    fputc('\n', out);
-    fprintf(out, "      | ");
-    for (int i = bol; i < loc.start && i < eol; i++)
+    fprintf(out, "%5d | %s", line, from > bol ? "..." : "");
+    for (int i = from; i < to; i++) {
+        int n = shown_utf8(f->text + i, to - i);
+        if (n > 0) {
+            fwrite(f->text + i, 1, (size_t)n, out);
+            i += n - 1;
+        } else {
+            fputc('?', out);
+        }
+    }
+    fprintf(out, "%s\n      | %s", to < eol ? "..." : "", from > bol ? "   " : "");
+    for (int i = from; i < loc.start && i < to; i++)
         fputc(f->text[i] == '\t' ? '\t' : ' ', out);
     fputc('^', out);
-    int end = loc.end < eol ? loc.end : eol;
+    int end = loc.end < to ? loc.end : to;
     for (int i = loc.start + 1; i < end; i++)
         fputc('~', out);
     fputc('\n', out);

@@ -577,11 +577,26 @@ static const char **emit_formula(Emitter *e, const Expr *const *roots, int n,
     return out;
 }
 
+/* `(void)name;` for each formula input none of the roots reads (a formula may
+ * ignore one: `loss l(y, t) = y * y`), so the kernel compiles -Wunused-parameter. */
+static void void_unused(Emitter *e, const Expr *const *roots, int n, const char *const *names,
+                        int nvars)
+{
+    for (int v = 0; v < nvars; v++) {
+        bool used = false;
+        for (int r = 0; r < n && !used; r++)
+            used = expr_uses_var(roots[r], v);
+        if (!used)
+            emit_line(e, "(void)%s;", names[v]);
+    }
+}
+
 /* A user-defined loss: f(y, t) per output, reduced by mean (or sum). */
 static void custom_loss_fwd(Emitter *e, const IrInstr *ins)
 {
     int K = ins->in[0]->size;
     const char *vars[2] = { "y[k]", "t[k]" };
+    void_unused(e, &ins->formula, 1, (const char *const[]){ "y", "t" }, 2);
     emit_line(e, "double s = 0.0;");
     emit_open(e, "for (int k = 0; k < batch * %d; k++)", K);
     const char **v = emit_formula(e, &ins->formula, 1, vars);
@@ -599,6 +614,7 @@ static void custom_loss_bwd(Emitter *e, const IrInstr *ins)
     int K = ins->in[0]->size;
     const char *vars[2] = { "y[k]", "t[k]" };
     const Expr *roots[2] = { ins->formula, ins->deriv };
+    void_unused(e, roots, 2, (const char *const[]){ ins->fused ? "z" : "y", "t" }, 2);
     emit_line(e, "double s = 0.0;");
     if (ins->sum)
         emit_line(e, "(void)batch;");
@@ -784,6 +800,10 @@ static void expr_fwd(Emitter *e, const IrInstr *ins)
 {
     int size = ins->out->size;
     const char **vars = formula_vars(e, ins, 0, size);
+    const char **names = arena_alloc(e->a, sizeof(char *) * (size_t)(ins->nin + 1));
+    for (int i = 0; i < ins->nin; i++)
+        names[i] = input_name(i);
+    void_unused(e, &ins->formula, 1, names, ins->nin);
     emit_open(e, "for (int n = 0; n < batch; n++)");
     emit_open(e, "for (int i = 0; i < %d; i++)", size);
     emit_line(e, "const size_t k = (size_t)n * %d + (size_t)i;", size);

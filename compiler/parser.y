@@ -31,6 +31,8 @@ typedef struct {
     AstSpec *spec;
     int nstmts_cap;
     int offset;         /* scanner: byte offset of the next token */
+    int nlines;         /* statements and train items so far */
+    bool too_deep;      /* AST_MAX_DEPTH exceeded (reported once) */
     bool at_bol;        /* scanner: no token yet on the current line */
 } ParseCtx;
 
@@ -89,6 +91,8 @@ static AstExpr *named(ParseCtx *cx, AstExprKind kind, const char *name, Loc name
 static ExprList push_expr(ParseCtx *cx, ExprList list, AstExpr *e);
 static AstStmt *formula(ParseCtx *cx, AstStmtKind kind, Loc kw, Loc all, const char *name,
                         Loc name_loc, AstExpr *e);
+static AstExpr *nest(ParseCtx *cx, AstExpr *e);
+static bool count_line(ParseCtx *cx, Loc loc);
 }
 
 %union {
@@ -340,6 +344,7 @@ expr:
         $$ = named(cx, EXPR_CALL, $1, @1, @$);
         $$->args = $3.items;
         $$->nargs = $3.n;
+        $$ = nest(cx, $$);
     }
   | IDENT '[' number ']' {
         $$ = named(cx, EXPR_INDEX, $1, @1, @$);
@@ -355,6 +360,7 @@ expr:
         $$ = ast_new_expr(cx->arena, EXPR_UNARY, @$);
         $$->op = "neg";
         $$->a = $2;
+        $$ = nest(cx, $$);
     }
   | '+' expr %prec NEG { $$ = $2; $$->loc = @$; }
   | expr '+' expr { $$ = binary(cx, "+", $1, $3, @$); }
@@ -389,9 +395,43 @@ number:
 
 %%
 
+/* Counts a statement or train item; false (reported once) past the limit. */
+static bool count_line(ParseCtx *cx, Loc loc)
+{
+    if (++cx->nlines == AST_MAX_STATEMENTS + 1)
+        diag_error(cx->diag, loc, "too many statements: a spec may have at most %d statements "
+                   "and train items", AST_MAX_STATEMENTS);
+    return cx->nlines <= AST_MAX_STATEMENTS;
+}
+
+/* Sets e's depth from its operands. Past AST_MAX_DEPTH it reports the formula
+ * (once per spec) and returns the deepest operand instead, so no tree handed to
+ * the later stages, which recurse over formulas, is deeper than the limit. */
+static AstExpr *nest(ParseCtx *cx, AstExpr *e)
+{
+    AstExpr *deepest = NULL;
+    AstExpr *kids[2] = { e->a, e->b };
+    for (int i = 0; i < 2; i++)
+        if (kids[i] && (!deepest || kids[i]->depth > deepest->depth))
+            deepest = kids[i];
+    for (int i = 0; i < e->nargs; i++)
+        if (!deepest || e->args[i]->depth > deepest->depth)
+            deepest = e->args[i];
+    e->depth = deepest ? deepest->depth + 1 : 1;
+    if (e->depth <= AST_MAX_DEPTH)
+        return e;
+    if (!cx->too_deep)
+        diag_error(cx->diag, e->loc, "formula nested too deeply: more than %d levels of "
+                   "operators and calls; split it into features or activations", AST_MAX_DEPTH);
+    cx->too_deep = true;
+    return deepest;
+}
+
 static void add_stmt(ParseCtx *cx, AstStmt *s)
 {
     AstSpec *spec = cx->spec;
+    if (!count_line(cx, s->loc))
+        return;
     ARENA_PUSH(cx->arena, spec->stmts, spec->nstmts, cx->nstmts_cap, s);
 }
 
@@ -423,7 +463,7 @@ static AstExpr *binary(ParseCtx *cx, const char *op, AstExpr *a, AstExpr *b, Loc
     e->op = op;
     e->a = a;
     e->b = b;
-    return e;
+    return nest(cx, e);
 }
 
 static AstExpr *named(ParseCtx *cx, AstExprKind kind, const char *name, Loc name_loc, Loc all)
@@ -458,6 +498,8 @@ static ValList push_val(ParseCtx *cx, ValList list, AstValue *v)
 
 static StmtList push_stmt(ParseCtx *cx, StmtList list, AstStmt *s)
 {
+    if (!count_line(cx, s->loc))
+        return list;
     ARENA_PUSH(cx->arena, list.items, list.n, list.cap, s);
     return list;
 }
@@ -511,7 +553,11 @@ static void unknown_statement(ParseCtx *cx, const char *word, Loc loc)
 static void yyerror(const YYLTYPE *loc, yyscan_t scanner, ParseCtx *cx, const char *msg)
 {
     (void)scanner;
-    diag_error(cx->diag, *loc, "%s", msg);
+    if (strcmp(msg, "memory exhausted") == 0)   /* bison's stack of YYMAXDEPTH entries */
+        diag_error(cx->diag, *loc, "statement nested too deeply: the parser's stack of %d "
+                   "levels is full (too many parentheses or '^' in a row?)", YYMAXDEPTH);
+    else
+        diag_error(cx->diag, *loc, "%s", msg);
 }
 
 /* bison's "detailed" wording, except that a long list of expected tokens that

@@ -441,6 +441,13 @@ static void check_dense_options(Sema *s, const AstStmt *st, LayerSpec *l)
 
 static void check_dense(Sema *s, const AstStmt *st)
 {
+    if (s->net->nlayers >= SPEC_MAX_LAYERS) {
+        if (!s->too_many_layers)
+            diag_error(s->diag, st->kw_loc, "too many layers: a network may have at most %d "
+                       "'dense' layers", SPEC_MAX_LAYERS);
+        s->too_many_layers = true;
+        return;
+    }
     if (!s->first_dense)
         s->first_dense = st;
     s->last_dense = st;

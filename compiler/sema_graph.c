@@ -307,6 +307,74 @@ static int check_expr(Checker *c, const AstExpr *e)
     return SIZE_ERROR;
 }
 
+/* ---- sizes once inlined ---- */
+
+/* A formula's size (AST nodes walked) and depth once every user-defined function
+ * it calls is inlined, as lower.c instantiates a definition's body at each call
+ * (its argument is converted once and shared). In a scalar graph a feature's
+ * name stands for the feature's whole formula: shared in the expression DAG, so
+ * it adds depth but no walk. */
+typedef struct {
+    double nodes, depth;
+} Cost;
+
+static Cost cost_of(const Sema *s, const AstExpr *e, ExprCtx ctx)
+{
+    Cost c = { 1, 1 };
+    const NetSpec *n = s->net;
+    if (e->kind == EXPR_NAME && ctx == CTX_SCALAR) {
+        for (int i = n->nfeatures - 1; i >= 0; i--) {
+            if (strcmp(n->features[i]->name, e->name) == 0) {
+                c.depth = s->feature_depth[i];
+                break;
+            }
+        }
+        return c;
+    }
+    const AstExpr *kids[2] = { e->a, e->b };
+    for (int i = 0; i < 2 + e->nargs; i++) {
+        const AstExpr *k = i < 2 ? kids[i] : e->args[i - 2];
+        if (!k)
+            continue;
+        Cost kc = cost_of(s, k, ctx);
+        c.nodes += kc.nodes;
+        c.depth = kc.depth + 1 > c.depth ? kc.depth + 1 : c.depth;
+    }
+    const FormulaDef *f = e->kind == EXPR_CALL ? sema_find_activation((Sema *)s, e->name) : NULL;
+    if (f) {
+        c.nodes += f->inline_nodes;
+        c.depth += f->inline_depth;
+    }
+    return c;
+}
+
+/* Checks a formula's inlined cost against the limits (what names it in messages)
+ * and counts it `uses` times toward the spec's total. False after an error. */
+static bool check_cost(Sema *s, Cost c, Loc loc, const char *what, double uses)
+{
+    if (c.nodes > FORMULA_MAX_NODES) {
+        diag_error(s->diag, loc, "%s is too large once the functions it calls are inlined: "
+                   "%.0f operations (limit %d)", what, c.nodes, FORMULA_MAX_NODES);
+        return false;
+    }
+    if (c.depth > FORMULA_MAX_DEPTH) {
+        diag_error(s->diag, loc, "%s is nested too deeply once the functions and features it "
+                   "uses are inlined: %.0f levels (limit %d)", what, c.depth, FORMULA_MAX_DEPTH);
+        return false;
+    }
+    return sema_count_formula(s, c.nodes * uses, loc);
+}
+
+bool sema_count_formula(Sema *s, double nodes, Loc loc)
+{
+    bool was_ok = s->formula_total <= FORMULA_TOTAL_NODES;
+    s->formula_total += nodes;
+    if (was_ok && s->formula_total > FORMULA_TOTAL_NODES)
+        diag_error(s->diag, loc, "the formulas of this spec add up to more than %d operations "
+                   "once inlined at every use (the limit)", FORMULA_TOTAL_NODES);
+    return s->formula_total <= FORMULA_TOTAL_NODES;
+}
+
 /* ---- activation f(z; p = v) = ... and loss g(y, t; p = v) = ... ---- */
 
 static bool name_taken(Sema *s, const AstStmt *st)
@@ -325,6 +393,27 @@ static bool name_taken(Sema *s, const AstStmt *st)
         diag_error(s->diag, st->name_loc, "'%s' is a built-in name and cannot be redefined",
                    st->name);
     return builtin;
+}
+
+/* A name given twice among a prototype's variables and parameters: `(t, t)`
+ * would make two C parameters of one name. */
+static void proto_duplicate(Sema *s, const AstValue *p)
+{
+    for (int i = 0; i < p->nargs; i++) {
+        const AstValue *a = p->args[i];
+        const char *name = a->after_semicolon ? a->key : a->word;
+        for (int j = 0; name && j < i; j++) {
+            const AstValue *b = p->args[j];
+            const char *prev = b->after_semicolon ? b->key : b->word;
+            if (prev && strcmp(prev, name) == 0) {
+                diag_error(s->diag, a->after_semicolon ? a->key_loc : a->loc,
+                           "'%s' is named twice in the definition", name);
+                diag_note(s->diag, b->after_semicolon ? b->key_loc : b->loc,
+                          "the first '%s' is here", name);
+                return;
+            }
+        }
+    }
 }
 
 /* Reads `(z; a = 1, b = 2)` into def. Returns false after reporting a problem. */
@@ -352,6 +441,7 @@ static bool read_proto(Sema *s, const AstStmt *st, FormulaDef *def, int nvars)
             def->param_defaults[def->nparams++] = a->num;
         }
     }
+    proto_duplicate(s, p);     /* reported; the definition is still registered */
     if (vars != nvars) {
         diag_error(s->diag, p->loc, nvars == 1
                    ? "an activation takes one variable, e.g. 'activation swish(z) = ...'"
@@ -388,6 +478,16 @@ void sema_formula_def(Sema *s, const AstStmt *st)
     Checker c = { s, CTX_FORMULA, def };
     /* registered even if its body has errors, so its uses are not reported too */
     bool body_ok = check_expr(&c, st->expr) != SIZE_ERROR;
+    if (body_ok) {
+        Cost cost = cost_of(s, st->expr, CTX_FORMULA);
+        def->inline_nodes = cost.nodes;
+        def->inline_depth = cost.depth;
+        /* counted at its uses (layers, features); a loss is used once */
+        const char *what = arena_printf(s->arena, "'%s'", st->name);
+        body_ok = check_cost(s, cost, st->name_loc, what, is_loss ? 1 : 0);
+        if (!body_ok)
+            def->inline_nodes = def->inline_depth = 1;  /* its uses are not reported too */
+    }
     NetSpec *n = s->net;
     arena_grow(s->arena, (void **)&n->formulas, &s->formulas_cap, n->nformulas + 1,
                sizeof *n->formulas);
@@ -412,6 +512,7 @@ void sema_custom_activation(Sema *s, const AstValue *v, const FormulaDef *f, Lay
 {
     l->act = ACT_COUNT;
     l->formula = f;
+    sema_count_formula(s, f->inline_nodes, v->loc);
     l->formula_args = arena_alloc(s->arena, sizeof(double) * (size_t)(f->nparams + 1));
     memcpy(l->formula_args, f->param_defaults, sizeof(double) * (size_t)f->nparams);
     if (v->kind != VAL_CALL)
@@ -455,8 +556,14 @@ void sema_feature(Sema *s, const AstStmt *st)
     int size = check_expr(&c, st->expr);
     if (size == SIZE_ERROR)
         return;
+    /* registered even when too large, so its uses are not reported too */
+    Cost cost = cost_of(s, st->expr, c.ctx);
+    check_cost(s, cost, st->name_loc, arena_printf(s->arena, "feature '%s'", st->name), 1);
     if (scalar) {
         NetSpec *n = s->net;
+        arena_grow(s->arena, (void **)&s->feature_depth, &s->feature_depth_cap,
+                   n->nfeatures + 1, sizeof *s->feature_depth);
+        s->feature_depth[n->nfeatures] = cost.depth;
         arena_grow(s->arena, (void **)&n->features, &s->features_cap, n->nfeatures + 1,
                    sizeof *n->features);
         n->features[n->nfeatures++] = st;
@@ -517,6 +624,11 @@ void sema_scalar(Sema *s, const AstStmt *st)
     }
     if (name_defined(s, st))
         return;
+    if (strcmp(st->name, "NUM_PARAMS") == 0 || strcmp(st->name, "H") == 0) {
+        /* the generated header defines NAME_<param> beside NAME_NUM_PARAMS and NAME_H */
+        diag_error(s->diag, st->name_loc, "'%s' cannot name a %s: the generated header "
+                   "already defines NAME_%s", st->name, ast_stmt_keyword(st->kind), st->name);
+    }
     const AstValue *v = st->vals[0];
     NetSpec *n = s->net;
     arena_grow(s->arena, (void **)&n->scalars, &s->scalars_cap, n->nscalars + 1,
@@ -534,7 +646,9 @@ void sema_output(Sema *s, const AstStmt *st)
         return;
     }
     Checker c = { s, CTX_SCALAR, NULL };
-    if (check_expr(&c, st->expr) != SIZE_ERROR)
+    if (check_expr(&c, st->expr) != SIZE_ERROR &&
+        check_cost(s, cost_of(s, st->expr, CTX_SCALAR), st->name_loc,
+                   arena_printf(s->arena, "output '%s'", st->name), 1))
         s->net->output = st;
 }
 

@@ -17,6 +17,10 @@ typedef struct {
     const AstStmt **names;      /* input and dense statements, for duplicate checks */
     int nnames, names_cap;
     int nodes_cap, formulas_cap, scalars_cap, features_cap;
+    double *feature_depth;      /* scalar graphs: each feature's depth once inlined */
+    int feature_depth_cap;
+    double formula_total;       /* inlined formula nodes over every use so far */
+    bool too_many_layers;       /* SPEC_MAX_LAYERS reported */
 } Sema;
 
 /* sema.c helpers */
@@ -42,6 +46,9 @@ void sema_output(Sema *s, const AstStmt *st);
 void sema_add_node(Sema *s, NodeKind kind, const AstStmt *st, int size, int layer);
 /* A user-defined activation named word, or NULL. */
 const FormulaDef *sema_find_activation(Sema *s, const char *word);
+/* Adds a use's inlined formula size to the spec's total; false (reported once,
+ * at loc) past FORMULA_TOTAL_NODES. */
+bool sema_count_formula(Sema *s, double nodes, Loc loc);
 /* Fills a layer's user-defined activation from its use `NAME` or `NAME(args)`. */
 void sema_custom_activation(Sema *s, const AstValue *v, const FormulaDef *f, LayerSpec *l);
 /* The node index `from NAME` names, or -1 after reporting why not. */

@@ -39,7 +39,17 @@ typedef struct {
     double *param_defaults;
     const AstExpr *body;
     bool sum;                   /* loss: reduce by sum over outputs and batch, not mean */
+    double inline_nodes;        /* the body's size and depth with every definition it */
+    double inline_depth;        /* calls inlined (lower.c instantiates them per call) */
 } FormulaDef;
+
+/* Limits on formulas once user-defined functions (and, in scalar graphs,
+ * features) are inlined: per formula, and summed over every use in a spec
+ * (docs/language.md, "Limits"). The parser bounds a formula as written. */
+enum { FORMULA_MAX_NODES = 10000, FORMULA_MAX_DEPTH = 1000, FORMULA_TOTAL_NODES = 200000 };
+
+/* Limit on dense layers per network. */
+enum { SPEC_MAX_LAYERS = 1000 };
 
 typedef enum { INIT_DEFAULT, INIT_XAVIER, INIT_HE, INIT_UNIFORM, INIT_ZEROS } InitKind;
 typedef enum { PREC_FLOAT, PREC_DOUBLE } Precision;

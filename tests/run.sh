@@ -4,7 +4,7 @@
 # per test; this script counts them and ends with `N passed, N failed`.
 B=${1:-build}
 shift
-GROUPS_ALL="unit diag cli fmt summary doctest golden gradcheck torch formulas export train results valgrind examples install"
+GROUPS_ALL="unit diag robust fuzz cli fmt summary doctest golden gradcheck torch formulas export train results valgrind examples install"
 if [ $# -gt 0 ]; then groups=$1; shift; else groups=$GROUPS_ALL; fi
 
 log=$(mktemp)

@@ -3,13 +3,15 @@
 # fuzz-build` into B/fuzz) for SECONDS seconds at nice 19. The corpora live in
 # B/fuzz/corpus/TARGET and grow from run to run; every run also reads the seeds:
 # every .net in the repository (spec target), tests/fuzz/weights_seeds (weights
-# target) and the saved crashes of tests/fuzz/crashes. A crash stops the run and
+# target) and the saved crashes of tests/fuzz/crashes. The gen target (bytes are
+# choices that build a spec) starts from nothing. A crash stops the run and
 # leaves the input in B/fuzz/artifacts/; keep it under tests/fuzz/crashes/ once
 # fixed. Prints one summary line per target with its executions.
 B=${1:-build}
 secs=${2:-60}
 fz=$B/fuzz
-mkdir -p "$fz/corpus/spec" "$fz/corpus/weights" "$fz/artifacts" "$fz/seeds/spec"
+mkdir -p "$fz/corpus/spec" "$fz/corpus/gen" "$fz/corpus/weights" "$fz/artifacts" \
+    "$fz/seeds/spec" "$fz/seeds/gen"
 # the seeds, under names made unique from their paths
 for f in $(git ls-files '*.net' 2>/dev/null || find . -name '*.net' -not -path './build/*'); do
     cp "$f" "$fz/seeds/spec/$(echo "$f" | tr '/' '_')"
@@ -19,7 +21,7 @@ mkdir -p "$fz/seeds/weights"
 cp tests/fuzz/weights_seeds/* tests/fuzz/crashes/weights_* "$fz/seeds/weights/" 2>/dev/null
 
 status=0
-for t in spec weights; do
+for t in spec gen weights; do
     log=$fz/$t.log
     dict=""
     [ $t = spec ] && dict=-dict=tests/fuzz/spec.dict

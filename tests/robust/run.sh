@@ -1,0 +1,142 @@
+#!/bin/bash
+# tests/robust/run.sh B: hardening (docs/robustness.md). Inputs too large to keep
+# as files are generated here: every limit of docs/language.md is hit and must
+# give its message (exit 1, quickly, no crash); names that could collide with C
+# or with generated and runtime symbols must be refused or compile -Werror; bad
+# files of every kind are refused with a message and no control bytes; and a
+# refused spec never touches a file netc wrote before.
+B=${1:-build}
+case $B in /*) ;; *) B=$(pwd)/$B ;; esac
+NETC=$B/netc
+ROOT=$(pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+STRICT="-std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wdouble-promotion -Wstrict-prototypes -Wmissing-prototypes -Werror"
+
+# Messages are well-formed UTF-8 without control characters other than tab and newline.
+clean='import sys, unicodedata
+t = open(sys.argv[1], "rb").read().decode("utf-8")
+sys.exit(any(unicodedata.category(c) == "Cc" and c not in "\t\n" for c in t))'
+
+# refused NAME SPEC TEXT [ARGS...]: `netc build SPEC` exits 1 within 30 s and
+# stderr holds TEXT (a fixed string) and is clean (above).
+refused() {
+    local name=$1 spec=$2 text=$3; shift 3
+    timeout 30 "$NETC" build "$spec" -o "$tmp/out" "$@" > /dev/null 2> "$tmp/err"
+    local rc=$?
+    if [ $rc -ne 1 ]; then
+        head -c 600 "$tmp/err"; echo "FAIL robust/$name: status $rc, want 1"
+    elif ! grep -qF -- "$text" "$tmp/err"; then
+        head -c 600 "$tmp/err"; echo "FAIL robust/$name: no '$text' in the messages"
+    elif ! python3 -c "$clean" "$tmp/err"; then
+        echo "FAIL robust/$name: control bytes or broken UTF-8 in the messages"
+    else
+        echo "ok   robust/$name"
+    fi
+}
+
+# ---- limits ----
+gen() { python3 -c "$1" > "$tmp/$2"; }
+gen "print('input x[2]\n' + '#' * (1 << 20))" big.net
+refused limit-file-size "$tmp/big.net" "larger than 1048576 bytes (1 MiB)"
+gen "print('input x[2]\n' + 'const c = 1\n' * 10000)" statements.net
+refused limit-statements "$tmp/statements.net" "at most 10000 statements"
+gen "print('input x[2]\n' + ''.join('dense h%d[2] relu\n' % i for i in range(1001)) + 'loss mse')" layers.net
+refused limit-layers "$tmp/layers.net" "at most 1000 'dense' layers"
+gen "print('input x[2]\nfeature f = ' + '(' * 10001 + 'x' + ')' * 10001)" parens.net
+refused limit-parens "$tmp/parens.net" "the parser's stack of 10000 levels is full"
+gen "print('input x[2]\nfeature f = ' + '-' * 5000 + 'x')" minus.net
+refused limit-unary "$tmp/minus.net" "more than 256 levels"
+gen "print('input x[2]\nfeature f = x' + ' ^ 2' * 5000)" power.net
+refused limit-power "$tmp/power.net" "nested too deeply"
+gen "print('input x[2]\nfeature f = x' + ' + x' * 100000)" chain.net
+refused limit-chain "$tmp/chain.net" "more than 256 levels"
+gen "print('input x[4]\nactivation g(z) = ' + ' + '.join('tanh(z) * %d' % i for i in range(80)) + '\n' + ''.join('feature f%d = g(%s)\n' % (i, 'x' if i == 0 else 'f%d' % (i - 1)) for i in range(1000)) + 'dense y[1] linear\nloss mse')" total.net
+refused limit-formula-total "$tmp/total.net" "add up to more than 200000 operations"
+gen "print('param a = 1\n' + ''.join('feature f%d = %s * 2 + a\n' % (i, 'f%d' % (i - 1) if i else 'a') for i in range(2000)) + 'output o = f1999')" scalar.net
+refused limit-scalar-depth "$tmp/scalar.net" "nested too deeply once the functions and features"
+gen "print('input x[1000000]\ndense h[1000] relu\ndense y[1] linear\nloss mse')" params.net
+refused limit-params "$tmp/params.net" "parameters (limit 100000000)"
+gen "print('input x[1000001]\ndense y[1] linear\nloss mse')" units.net
+refused limit-units "$tmp/units.net" "is too large (limit 1000000)"
+gen "print('input x[1000]\nfeature f0 = x * 2\n' + ''.join('feature f%d = concat(f%d, x)\n' % (i, i - 1) for i in range(1, 400)) + 'dense y[1] linear\nloss mse')" work.net
+refused limit-work "$tmp/work.net" "values per sample (limit 50000000)"
+
+# The emitted C stays under 1,000,000 lines whatever --unroll-limit says: the
+# largest networks the limits allow, fully unrolled where the budget lets them.
+gen "print('input x[8]\n' + ''.join('dense h%d[8] tanh\n' % i for i in range(999)) + 'dense y[8] linear\nloss mse')" deep.net
+gen "print('input x[256]\n' + ''.join('dense h%d[256] relu\n' % i for i in range(999)) + 'dense y[1] linear\nloss mse')" wide.net
+gen "print('input x[4]\n' + ''.join('feature f%d = %s * 2\n' % (i, 'x' if i == 0 else 'f%d' % (i - 1)) for i in range(9990)) + 'dense y[1] linear\nloss mse')" features.net
+for n in deep wide features; do
+    rm -rf "$tmp/out"
+    if ! timeout 60 "$NETC" build "$tmp/$n.net" -o "$tmp/out" --unroll-limit 1000000 2> "$tmp/err"; then
+        head -5 "$tmp/err"; echo "FAIL robust/lines-$n: netc build failed"; continue
+    fi
+    lines=$(cat "$tmp"/out/*.c "$tmp"/out/*.h | wc -l)
+    if [ "$lines" -lt 1000000 ]; then echo "ok   robust/lines-$n ($lines lines)"
+    else echo "FAIL robust/lines-$n: $lines lines of C, limit 1000000"; fi
+done
+
+# ---- bad files of every kind ----
+head -c 4096 /dev/urandom > "$tmp/random.net"
+printf 'input x[2]\n\0\0dense y[1] relu\n' > "$tmp/nul.net"
+printf 'input x[2]\ndense y[1] \033[31mrelu\033[0m\nloss mse\n' > "$tmp/escape.net"
+: > "$tmp/empty.net"
+mkdir -p "$tmp/dir.net"
+refused random-bytes "$tmp/random.net" "error:"
+refused nul-bytes "$tmp/nul.net" "NUL byte in the spec"
+refused terminal-escape "$tmp/escape.net" "unexpected character '\\x1b'"
+refused empty "$tmp/empty.net" "the spec is empty"
+refused directory "$tmp/dir.net" "error:"
+refused missing "$tmp/none.net" "cannot open"
+printf 'FANN_FLO_2.1\nnum_layers=2\n' > "$tmp/fann.net"
+refused fann "$tmp/fann.net" "FANN saved network"
+
+# ---- nothing saved is lost ----
+mkdir -p "$tmp/keep"
+"$NETC" build specs/xor.net -o "$tmp/keep" && cp -r "$tmp/keep" "$tmp/keep.orig"
+printf 'network xor\ninput x[2]\ndense y[1] nosuch\nloss mse\n' > "$tmp/xor_bad.net"
+"$NETC" build "$tmp/xor_bad.net" -o "$tmp/keep" 2> /dev/null
+if diff -r "$tmp/keep" "$tmp/keep.orig" > /dev/null; then echo "ok   robust/refused-spec-keeps-outputs"
+else echo "FAIL robust/refused-spec-keeps-outputs: a refused spec changed earlier outputs"; fi
+cp "$tmp/big.net" "$tmp/big.orig"
+"$NETC" fmt -i "$tmp/big.net" 2> "$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && cmp -s "$tmp/big.net" "$tmp/big.orig"; then echo "ok   robust/fmt-keeps-large-file"
+else echo "FAIL robust/fmt-keeps-large-file: status $rc, file changed or not refused"; fi
+ls "$tmp" | grep -q '\.tmp\.' && echo "FAIL robust/no-temporaries: a temporary file was left" \
+    || echo "ok   robust/no-temporaries"
+
+# ---- names: C keywords, generated and runtime symbols ----
+# Each name goes everywhere a spec names something (tests/robust/names.sh); a
+# spec is either refused with a message or builds C that compiles -Werror.
+names="work params batch n grad x t y w b z dw k main size_t expf NULL real seed forward
+       num_params NUM_PARAMS H l0_relu model netrt_x _x a__b double"
+mkdir -p "$tmp/names"
+for n in $names; do tests/robust/names.sh "$NETC" "$tmp/names/specs" "$n"; done
+built=0 refused_n=0 bad=0
+for spec in "$tmp"/names/specs/*.net; do
+    base=$(basename "$spec" .net)
+    if timeout 30 "$NETC" build "$spec" -o "$tmp/names/c/$base" > /dev/null 2> "$tmp/err"; then
+        built=$((built + 1))
+    else
+        rc=$?
+        if [ $rc -ne 1 ] || ! grep -q ': error: ' "$tmp/err"; then
+            bad=$((bad + 1)); head -3 "$tmp/err"; echo "FAIL robust/names-$base: status $rc"
+        fi
+        refused_n=$((refused_n + 1))
+    fi
+done
+[ $bad -eq 0 ] && echo "ok   robust/names-refused-with-message ($refused_n refused, $built built)"
+incs=$(for d in "$tmp"/names/c/*/; do printf -- '-I%s ' "$d"; done)
+for cc in gcc clang; do
+    command -v $cc > /dev/null || { echo "ok   robust/names-$cc (skipped: no $cc)"; continue; }
+    mkdir -p "$tmp/names/o-$cc"
+    # every generated file in one compiler run, from a scratch directory (the objects)
+    if (cd "$tmp/names/o-$cc" && $cc $STRICT -I"$ROOT/runtime" $incs -c "$tmp"/names/c/*/*.c) \
+           > "$tmp/cc.err" 2>&1; then
+        echo "ok   robust/names-$cc -Werror"
+    else
+        head -20 "$tmp/cc.err"; echo "FAIL robust/names-$cc -Werror"
+    fi
+done

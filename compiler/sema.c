@@ -590,6 +590,32 @@ static void check_loss_compat(Sema *s)
               last->name);
 }
 
+/* Legal but suspicious pairings of the output layer and the loss: warnings. */
+static void warn_loss_pairing(Sema *s)
+{
+    const NetSpec *n = s->net;
+    const NodeSpec *out = &n->nodes[n->nnodes - 1];
+    if (n->loss_formula || !n->loss_stmt || out->kind != NODE_DENSE)
+        return;
+    const LayerSpec *last = &n->layers[out->layer];
+    const AstValue *act = last->stmt->nvals > 0 ? last->stmt->vals[0] : NULL;
+    bool regression = n->loss == LOSS_MSE || n->loss == LOSS_MAE;
+    Loc at = n->loss_stmt->vals[0]->loc;
+    if (regression && last->act == ACT_SOFTMAX) {
+        diag_warning(s->diag, at, "loss '%s' on a softmax output: its gradient vanishes as the "
+                     "softmax saturates; 'cross_entropy' is the loss for softmax outputs",
+                     loss_names[n->loss]);
+    } else if (regression && last->act == ACT_RELU) {
+        diag_warning(s->diag, at, "loss '%s' on a 'relu' output layer: '%s' cannot predict "
+                     "negative values and its units stop learning once they go below 0; "
+                     "regression outputs are usually 'linear'", loss_names[n->loss], last->name);
+    } else {
+        return;
+    }
+    diag_note(s->diag, act ? act->loc : last->loc, "the activation of '%s' is set here",
+              last->name);
+}
+
 /* Marks the nodes a feature formula reads. */
 static void mark_uses(const NetSpec *n, const AstExpr *e, bool *used)
 {
@@ -677,6 +703,8 @@ static void check_whole(Sema *s)
                    "missing 'loss' statement after the last layer, e.g. 'loss mse'");
     else if (s->net->loss_stmt)
         check_loss_compat(s);
+    if (diag_errors(s->diag) == 0)
+        warn_loss_pairing(s);
 }
 
 static void set_defaults(NetSpec *n)

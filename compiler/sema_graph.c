@@ -465,6 +465,32 @@ static void set_reduction(Sema *s, const AstStmt *st, FormulaDef *def)
                    w->word);
 }
 
+static bool mentions(const AstExpr *e, const char *name)
+{
+    if (!e)
+        return false;
+    if (e->kind == EXPR_NAME && strcmp(e->name, name) == 0)
+        return true;
+    for (int i = 0; i < e->nargs; i++)
+        if (mentions(e->args[i], name))
+            return true;
+    return mentions(e->a, name) || mentions(e->b, name);
+}
+
+/* A loss that ignores the prediction has a zero gradient (nothing is learned);
+ * one that ignores the target learns nothing from the data. Legal, but warned. */
+static void warn_unused_vars(Sema *s, const AstStmt *st, const FormulaDef *def)
+{
+    static const char *const what[2] = {
+        "its gradient is zero and the network learns nothing",
+        "the network learns nothing from the targets"
+    };
+    for (int i = 0; i < 2; i++)
+        if (!mentions(st->expr, def->vars[i]))
+            diag_warning(s->diag, st->expr->loc, "the loss '%s' does not use its %s '%s': %s",
+                         def->name, i == 0 ? "prediction" : "target", def->vars[i], what[i]);
+}
+
 void sema_formula_def(Sema *s, const AstStmt *st)
 {
     bool is_loss = st->kind == ST_LOSS;
@@ -494,6 +520,7 @@ void sema_formula_def(Sema *s, const AstStmt *st)
     n->formulas[n->nformulas++] = def;
     if (!is_loss || !body_ok)
         return;
+    warn_unused_vars(s, st, def);
     set_reduction(s, st, def);
     if (s->loss) {
         diag_error(s->diag, st->kw_loc, "duplicate 'loss' statement");

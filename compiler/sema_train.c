@@ -458,6 +458,10 @@ static void check_combinations(Train *tr)
     if (c->kind == NETRT_OPT_NESTEROV && c->momentum == 0 && tr->set[OK_MOMENTUM])
         diag_error(s->diag, tr->set[OK_MOMENTUM]->loc, "nesterov momentum must be > 0, "
                    "found '%s'", tr->set[OK_MOMENTUM]->text);
+    if (tr->set[OK_LR] && c->lr >= 10)
+        diag_warning(s->diag, tr->set[OK_LR]->loc, "learning rate %s is very large (10 or "
+                     "more): training will likely diverge; typical rates are 0.0001 to 1",
+                     tr->set[OK_LR]->text);
     if (c->schedule == NETRT_SCHED_COSINE && tr->min_val && c->lr_min >= c->lr)
         diag_error(s->diag, tr->min_val->loc, "the cosine schedule's minimum must be below the "
                    "learning rate %g, found '%s'", c->lr, tr->min_val->text);

@@ -1,4 +1,18 @@
 # netc: one non-recursive Makefile; every output goes under $(B).
+# `make test SANITIZE=1`: netc, libnetrt, the unit tests and every trainer that
+# netc compiles (NETC_CFLAGS) or a test compiles ($CC) with ASan and UBSan, in
+# build/san; the valgrind group is skipped there (valgrind cannot run ASan code).
+ifeq ($(SANITIZE),1)
+SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+B       ?= build/san
+CFLAGS  ?= -O1 -g
+override CC := $(CC) $(SAN)
+export CC
+export NETC_CFLAGS = -O1 -g $(SAN)
+export NETC_SANITIZE = 1
+export ASAN_OPTIONS = detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1
+export UBSAN_OPTIONS = print_stacktrace=1
+endif
 B       ?= build
 CC      ?= cc
 FLEX    ?= flex

@@ -140,3 +140,31 @@ for cc in gcc clang; do
         head -20 "$tmp/cc.err"; echo "FAIL robust/names-$cc -Werror"
     fi
 done
+
+# ---- thread safety: generated functions called from 4 threads at once ----
+# tests/robust/threads.c against a few networks (dropout, features and graphs,
+# the large-layer kernels, double precision); under ThreadSanitizer when gcc
+# has it, and with OpenMP inside the kernels.
+tsan=""
+echo 'int main(void){return 0;}' | gcc -fsanitize=thread -x c - -o "$tmp/tsan" 2>/dev/null && tsan=1
+for spec in specs/xor.net tests/golden/mix.net tests/golden/graph.net specs/mlp_digits.net \
+            specs/iris_mlp.net; do
+    n=$(basename "$spec" .net)
+    d=$tmp/threads/$n
+    "$NETC" build "$spec" -o "$d" > /dev/null || { echo "FAIL robust/threads-$n: netc build"; continue; }
+    net=$(basename "$(ls "$d"/*_netrt.c)" _netrt.c)
+    up=$(echo "$net" | tr a-z A-Z)
+    variants="plain"
+    [ -n "$tsan" ] && variants="$variants tsan"
+    [ $n = mlp_digits ] && variants="$variants openmp"
+    for v in $variants; do
+        case $v in plain) f="" ;; tsan) f="-fsanitize=thread" ;; openmp) f="-fopenmp" ;; esac
+        if gcc -std=c99 -O2 -g -pthread $f -DNET="$net" -DNETU="$up" -DNET_H="\"$net.h\"" -I"$d" \
+               -o "$d/t-$v" tests/robust/threads.c "$d/$net.c" -lm 2> "$tmp/err" &&
+           "$d/t-$v" > "$tmp/thr.out" 2>&1 && grep -q "^ok$" "$tmp/thr.out"; then
+            echo "ok   robust/threads-$n-$v"
+        else
+            head -10 "$tmp/err" "$tmp/thr.out"; echo "FAIL robust/threads-$n-$v"
+        fi
+    done
+done

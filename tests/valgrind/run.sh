@@ -6,6 +6,7 @@ NETC=$B/netc
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 if ! command -v valgrind >/dev/null; then echo "FAIL valgrind/setup: valgrind not installed"; exit 0; fi
+if [ -n "${NETC_SANITIZE:-}" ]; then echo "skip valgrind: a SANITIZE=1 build (valgrind cannot run ASan-instrumented code)"; exit 0; fi
 VG="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99"
 
 # vg NAME EXPECTED_STATUS CMD...

@@ -72,8 +72,8 @@ meta "caches=$(lscpu 2>/dev/null | sed -n 's/^\(L[123][di]* cache\): *\(.*\)/\1 
 meta "isa=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_fp16|amx_bf16)$' | tr '\n' ' ')"
 meta "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 # CPU jiffies busy and total so far (for the share other jobs took during the run).
-cpu_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
-read -r busy0 total0 < <(cpu_jiffies)
+cpu_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $3 }' /proc/stat; }
+read -r busy0 total0 nice0 < <(cpu_jiffies)
 meta "gcc=$($CC --version | head -1)"
 meta "march_native=$($CC -march=native -Q --help=target 2>/dev/null | sed -n 's/^[[:space:]]*-march=[[:space:]]*//p' | head -1)"
 meta "prefer_vector_width=$($CC -march=native -Q --help=target 2>/dev/null | sed -n 's/^[[:space:]]*-mprefer-vector-width=[[:space:]]*//p' | head -1)"
@@ -191,7 +191,9 @@ fi
 log "FMA peak probe (again, after the runs)"
 run "$W/peak"
 meta "load_end=$(cut -d' ' -f1-3 /proc/loadavg)"
-read -r busy1 total1 < <(cpu_jiffies)
+read -r busy1 total1 nice1 < <(cpu_jiffies)
+# Niced jobs (nice > 0) yield to the benchmark, so they are counted apart.
+meta "cpu_other_niced=$(awk -v a="$nice0" -v b="$nice1" -v t0="$total0" -v t1="$total1" 'BEGIN { printf "%.0f", 100 * (b - a) / (t1 - t0) }')"
 # Our own CPU time: children's user + system (bash `times`, second line), in seconds.
 times > "$W/times.txt"
 own=$(sed -n 2p "$W/times.txt" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, /m/); sub(/s/, "", a[2]); t += a[1] * 60 + a[2] } print t }')

@@ -153,14 +153,15 @@ def main():
     except ValueError:
         load = 0.0
     try:
-        other = float(meta.get("cpu_other", "0"))
+        other = float(meta.get("cpu_other", "0")) - float(meta.get("cpu_other_niced", "0"))
     except ValueError:
         other = 0.0
-    if load > 0.5 or other > 10:
+    if other > 10 or (load > 0.5 and "cpu_other" not in meta):
         p(f"**Busy machine.** The 1-minute load average was {meta.get('load_start', '?').split()[0]} "
           f"at the start and {meta.get('load_end', '?').split()[0]} at the end on "
           f"{meta.get('nproc', '?')} CPUs (the benchmark itself adds at most 2), and other "
-          f"jobs took {meta.get('cpu_other', '?')}% of the CPU time during the run: "
+          f"jobs took {meta.get('cpu_other', '?')}% of the CPU time during the run "
+          f"({meta.get('cpu_other_niced', '?')}% at a lower priority): "
           "these figures are low and noisy, the 2-thread ones worst of all (every fork/join "
           "waits for a CPU). Rerun on a quiet machine for real figures.")
         p("")
@@ -250,7 +251,8 @@ def main():
       f"`-mprefer-vector-width={meta.get('prefer_vector_width', '?')}` |")
     p(f"| load average (1, 5, 15 min) | {meta.get('load_start', '?')} at the start, "
       f"{meta.get('load_end', '?')} at the end; other jobs' share of the CPU time during "
-      f"the run: {meta.get('cpu_other', '?')}% |")
+      f"the run: {meta.get('cpu_other', '?')}%, of which {meta.get('cpu_other_niced', '?')}% "
+      "niced (lower priority than the benchmark) |")
     for c in cores:
         d = kv(c)
         if c.startswith("CORE openblas"):

@@ -53,3 +53,27 @@ if cc -std=c99 -O1 -g -gdwarf-4 -I"$tmp/gen" -I"$B/include" -o "$tmp/trainer" "$
 else
     echo "FAIL valgrind/trainer: could not compile the generated trainer"
 fi
+
+# Every shipped spec: netc builds it, and its trainer trains two epochs on
+# made-up rows (tests/valgrind/mkdata.py) and predicts, all clean.
+for spec in specs/*.net; do
+    n=$(basename "$spec" .net)
+    d=$tmp/spec-$n
+    vg "spec-$n-build" 0 $VG "$NETC" build "$spec" -o "$d"
+    net=$(basename "$(ls "$d"/*_netrt.c 2>/dev/null)" _netrt.c)
+    printf '#include "netrt.h"\nextern const NetrtModel %s_model;\nint main(int argc, char **argv) { return netrt_main(&%s_model, argc, argv); }\n' \
+        "$net" "$net" > "$d/main.c"
+    if ! "$NETC" inspect "$spec" --json > "$d/inspect.json" ||
+       ! python3 tests/valgrind/mkdata.py "$d/inspect.json" > "$d/data.csv" ||
+       ! cc -std=c99 -O1 -g -gdwarf-4 -I"$d" -I"$B/include" -o "$d/trainer" "$d/main.c" \
+            "$d/$net.c" "$d/${net}_netrt.c" "$B/libnetrt.a" -lz -lm; then
+        echo "FAIL valgrind/spec-$n-trainer: could not build the trainer"; continue
+    fi
+    vg "spec-$n-train" 0 $VG "$d/trainer" train --data "$d/data.csv" --epochs 2 --quiet --out "$d/w"
+    vg "spec-$n-predict" 0 $VG "$d/trainer" predict --weights "$d/w" --data "$d/data.csv"
+done
+# netc on inputs that hit limits, hold NUL bytes or only warn
+vg check-limit-depth 1 $VG "$NETC" check tests/diag/bad_limit_depth.net
+vg check-limit-inline 1 $VG "$NETC" check tests/diag/bad_limit_inline_depth.net
+vg check-nul 1 $VG "$NETC" check tests/diag/bad_nul.net
+vg check-warning 0 $VG "$NETC" check tests/diag/warn_softmax_mse.net

@@ -113,16 +113,44 @@ void emit_gemm_dw(Emitter *e, const IrInstr *ins)
 typedef struct {
     const char *V, *S;  /* vector type, intrinsic suffix */
     int L;              /* lanes */
+    const char *P;      /* intrinsic prefix: _mm256 or _mm512 */
+    bool wide;          /* AVX-512: lane sums through _mm512_reduce_add */
 } Simd;
 
 static Simd simd(const Emitter *e)
 {
-    return e->dbl ? (Simd){"__m256d", "pd", 4} : (Simd){"__m256", "ps", 8};
+    return e->dbl ? (Simd){"__m256d", "pd", 4, "_mm256", false}
+                  : (Simd){"__m256", "ps", 8, "_mm256", false};
+}
+
+static Simd simd512(const Emitter *e)
+{
+    return e->dbl ? (Simd){"__m512d", "pd", 8, "_mm512", true}
+                  : (Simd){"__m512", "ps", 16, "_mm512", true};
+}
+
+/* The C expression for the sum of vector v's lanes. */
+static const char *hsum(Emitter *e, Simd v, const char *x)
+{
+    if (v.wide)
+        return arena_printf(e->a, "_mm512_reduce_add_%s(%s)", v.S, x);
+    return arena_printf(e->a, "%s_hsum(%s)", e->p, x);
+}
+
+/* Emits body once per vector ISA (AVX-512, then AVX2 + FMA) under its guard; the
+ * caller writes the portable version after the `#else` this leaves open. */
+static void per_isa(Emitter *e, void (*body)(Emitter *, Simd))
+{
+    emit_line(e, "#if defined(__AVX512F__)");
+    body(e, simd512(e));
+    emit_line(e, "#elif defined(__AVX2__) && defined(__FMA__)");
+    body(e, simd(e));
+    emit_line(e, "#else");
 }
 
 static void emit_hsum(Emitter *e, Simd v)
 {
-    emit_line(e, "/* The sum of a vector's lanes. */");
+    emit_line(e, "/* The sum of a vector's lanes (AVX2 builds; AVX-512 has _mm512_reduce_add). */");
     emit_fn(e, "static %s %s_hsum(%s v)", e->R, e->p, v.V);
     if (e->dbl) {
         emit_line(e, "__m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));");
@@ -136,32 +164,36 @@ static void emit_hsum(Emitter *e, Simd v)
     emit_blank(e);
 }
 
-/* dot(a, b) over k, with 4 vector accumulators to hide the FMA latency. */
-static void emit_dot(Emitter *e, Simd v)
+/* dot: 4 vector accumulators hide the FMA latency. */
+static void dot_simd(Emitter *e, Simd v)
 {
-    const char *R = e->R, *S = v.S;
+    const char *S = v.S, *P = v.P;
+    emit_line(e, "%s s0 = %s_setzero_%s(), s1 = s0, s2 = s0, s3 = s0;", v.V, P, S);
+    emit_open(e, "for (; i + %d <= k; i += %d)", 4 * v.L, 4 * v.L);
+    for (int q = 0; q < 4; q++)
+        emit_line(e, "s%d = %s_fmadd_%s(%s_loadu_%s(a + i + %d), %s_loadu_%s(b + i + %d), s%d);", q, P,
+                  S, P, S, q * v.L, P, S, q * v.L, q);
+    emit_close(e);
+    emit_line(e, "for (; i + %d <= k; i += %d)", v.L, v.L);
+    emit_line(e, "    s0 = %s_fmadd_%s(%s_loadu_%s(a + i), %s_loadu_%s(b + i), s0);", P, S, P, S, P, S);
+    emit_line(e, "s = %s;", hsum(e, v, arena_printf(e->a, "%s_add_%s(%s_add_%s(s0, s1), %s_add_%s(s2, s3))",
+                                               P, S, P, S, P, S)));
+}
+
+static void emit_dot(Emitter *e)
+{
+    const char *R = e->R;
     emit_line(e, "/* sum_i a[i] b[i] */");
     emit_fn(e, "static %s %s_dot(const %s *a, const %s *b, int k)", R, e->p, R, R);
     emit_line(e, "int i = 0;");
     emit_line(e, "%s s = %s;", R, emit_real(e, 0));
-    emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
-    emit_line(e, "%s s0 = _mm256_setzero_%s(), s1 = s0, s2 = s0, s3 = s0;", v.V, S);
-    emit_open(e, "for (; i + %d <= k; i += %d)", 4 * v.L, 4 * v.L);
-    for (int q = 0; q < 4; q++)
-        emit_line(e, "s%d = _mm256_fmadd_%s(_mm256_loadu_%s(a + i + %d), _mm256_loadu_%s(b + i + %d), s%d);",
-                  q, S, S, q * v.L, S, q * v.L, q);
-    emit_close(e);
-    emit_line(e, "for (; i + %d <= k; i += %d)", v.L, v.L);
-    emit_line(e, "    s0 = _mm256_fmadd_%s(_mm256_loadu_%s(a + i), _mm256_loadu_%s(b + i), s0);", S, S, S);
-    emit_line(e, "s = %s_hsum(_mm256_add_%s(_mm256_add_%s(s0, s1), _mm256_add_%s(s2, s3)));", e->p,
-              S, S, S);
-    emit_line(e, "#else");
+    per_isa(e, dot_simd);
     emit_line(e, "%s p[8] = {%s};", R, emit_real(e, 0));
     emit_line(e, "for (; i + 8 <= k; i += 8)");
     emit_line(e, "    for (int j = 0; j < 8; j++) p[j] += a[i + j] * b[i + j];");
     emit_line(e, "s = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));");
     emit_line(e, "#endif");
-    /* the last k % 8 terms through advanced pointers: indexing a[i] here makes gcc -m32 -O2
+    /* the last terms through advanced pointers: indexing a[i] here makes gcc -m32 -O2
      * warn that an impossible iteration overflows (-Waggressive-loop-optimizations) */
     emit_line(e, "a += i;");
     emit_line(e, "b += i;");
@@ -171,39 +203,44 @@ static void emit_dot(Emitter *e, Simd v)
     emit_blank(e);
 }
 
-/* c[r * 4 + j] = dot(a row r, b row j) for 3 rows of a and 4 rows of b, both with
- * stride k: 12 accumulators, each a and b vector loaded once per step. */
-static void emit_dot3x4(Emitter *e, Simd v)
+/* dot3x4: 12 accumulators, each a and b vector loaded once per step. */
+static void dot3x4_simd(Emitter *e, Simd v)
 {
-    const char *R = e->R, *S = v.S;
-    emit_line(e, "/* c[r * 4 + j] = sum_i a[r * k + i] b[j * k + i], r < 3, j < 4 */");
-    emit_fn(e, "static void %s_dot3x4(%s *c, const %s *a, const %s *b, int k)", e->p, R, R, R);
-    emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
+    const char *S = v.S, *P = v.P;
     emit_line(e, "int i = 0;");
     for (int r = 0; r < 3; r++)
-        emit_line(e, "%s c%d0 = _mm256_setzero_%s(), c%d1 = c%d0, c%d2 = c%d0, c%d3 = c%d0;", v.V, r,
+        emit_line(e, "%s c%d0 = %s_setzero_%s(), c%d1 = c%d0, c%d2 = c%d0, c%d3 = c%d0;", v.V, r, P,
                   S, r, r, r, r, r, r);
     emit_open(e, "for (; i + %d <= k; i += %d)", v.L, v.L);
     for (int r = 0; r < 3; r++)
-        emit_line(e, "const %s a%d = _mm256_loadu_%s(a + (size_t)%d * (size_t)k + (size_t)i);", v.V,
-                  r, S, r);
+        emit_line(e, "const %s a%d = %s_loadu_%s(a + (size_t)%d * (size_t)k + (size_t)i);", v.V, r,
+                  P, S, r);
     for (int j = 0; j < 4; j++) {
-        emit_line(e, "%s b%d = _mm256_loadu_%s(b + (size_t)%d * (size_t)k + (size_t)i);",
-                  j ? "" : arena_printf(e->a, "%s", v.V), 0, S, j);
+        emit_line(e, "const %s b%d = %s_loadu_%s(b + (size_t)%d * (size_t)k + (size_t)i);", v.V, j,
+                  P, S, j);
         for (int r = 0; r < 3; r++)
-            emit_line(e, "c%d%d = _mm256_fmadd_%s(a%d, b0, c%d%d);", r, j, S, r, r, j);
+            emit_line(e, "c%d%d = %s_fmadd_%s(a%d, b%d, c%d%d);", r, j, P, S, r, j, r, j);
     }
     emit_close(e);
     for (int r = 0; r < 3; r++)
         for (int j = 0; j < 4; j++)
-            emit_line(e, "c[%d] = %s_hsum(c%d%d);", r * 4 + j, e->p, r, j);
+            emit_line(e, "c[%d] = %s;", r * 4 + j, hsum(e, v, arena_printf(e->a, "c%d%d", r, j)));
     emit_open(e, "for (; i < k; i++)");
     emit_line(e, "for (int r = 0; r < 3; r++)");
     emit_line(e, "    for (int j = 0; j < 4; j++)");
     emit_line(e, "        c[r * 4 + j] += a[(size_t)r * (size_t)k + (size_t)i] * "
                  "b[(size_t)j * (size_t)k + (size_t)i];");
     emit_close(e);
-    emit_line(e, "#else");
+}
+
+/* c[r * 4 + j] = dot(a row r, b row j) for 3 rows of a and 4 rows of b, both with
+ * stride k. */
+static void emit_dot3x4(Emitter *e)
+{
+    const char *R = e->R;
+    emit_line(e, "/* c[r * 4 + j] = sum_i a[r * k + i] b[j * k + i], r < 3, j < 4 */");
+    emit_fn(e, "static void %s_dot3x4(%s *c, const %s *a, const %s *b, int k)", e->p, R, R, R);
+    per_isa(e, dot3x4_simd);
     emit_line(e, "for (int r = 0; r < 3; r++)");
     emit_line(e, "    for (int j = 0; j < 4; j++)");
     emit_line(e, "        c[r * 4 + j] = %s_dot(a + (size_t)r * (size_t)k, b + (size_t)j * (size_t)k, k);",
@@ -213,38 +250,42 @@ static void emit_dot3x4(Emitter *e, Simd v)
     emit_blank(e);
 }
 
-/* The 6 x NR tile: c[r][j] (+)= sum_p a[r * rsa + p * csa] b[p * ldb + j]. */
-static void emit_gemm6(Emitter *e, Simd v)
+/* The 6-row tile over NR = tile_cols columns: NR / lanes vectors per row (2 with
+ * AVX2, 1 with AVX-512), one broadcast of a per row and step. */
+static void gemm6_simd(Emitter *e, Simd v)
 {
-    const char *R = e->R, *S = v.S;
-    int nr = 2 * v.L;
+    const char *S = v.S, *P = v.P;
+    int nv = tile_cols(e) / v.L;
+    for (int r = 0; r < 6; r++)
+        for (int q = 0; q < nv; q++)
+            emit_line(e, "%s c%d%d = accumulate ? %s_loadu_%s(c + %d * ldc + %d) : %s_setzero_%s();",
+                      v.V, r, q, P, S, r, q * v.L, P, S);
+    emit_open(e, "for (int p = 0; p < k; p++)");
+    emit_line(e, "const %s *bp = b + (size_t)p * ldb, *ap = a + (size_t)p * csa;", e->R);
+    for (int q = 0; q < nv; q++)
+        emit_line(e, "const %s b%d = %s_loadu_%s(bp + %d);", v.V, q, P, S, q * v.L);
+    emit_line(e, "%s t;", v.V);
+    for (int r = 0; r < 6; r++) {
+        emit_line(e, "t = %s_set1_%s(ap[%d * rsa]);", P, S, r);
+        for (int q = 0; q < nv; q++)
+            emit_line(e, "c%d%d = %s_fmadd_%s(t, b%d, c%d%d);", r, q, P, S, q, r, q);
+    }
+    emit_close(e);
+    for (int r = 0; r < 6; r++)
+        for (int q = 0; q < nv; q++)
+            emit_line(e, "%s_storeu_%s(c + %d * ldc + %d, c%d%d);", P, S, r, q * v.L, r, q);
+}
+
+/* The 6 x NR tile: c[r][j] (+)= sum_p a[r * rsa + p * csa] b[p * ldb + j]. */
+static void emit_gemm6(Emitter *e)
+{
+    const char *R = e->R;
     emit_line(e, "/* c[r * ldc + j] (+)= sum_p a[r * rsa + p * csa] b[p * ldb + j], r < 6, j < %d */",
-              nr);
+              tile_cols(e));
     emit_line(e, "static void %s_gemm6(%s *c, size_t ldc, const %s *a, size_t rsa, size_t csa,", e->p,
               R, R);
     emit_fn(e, "%*sconst %s *b, size_t ldb, int k, int accumulate)", (int)strlen(e->p) + 18, "", R);
-    emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
-    for (int r = 0; r < 6; r++) {
-        emit_line(e, "%s c%d0 = accumulate ? _mm256_loadu_%s(c + %d * ldc) : _mm256_setzero_%s();",
-                  v.V, r, S, r, S);
-        emit_line(e, "%s c%d1 = accumulate ? _mm256_loadu_%s(c + %d * ldc + %d) : _mm256_setzero_%s();",
-                  v.V, r, S, r, v.L, S);
-    }
-    emit_open(e, "for (int p = 0; p < k; p++)");
-    emit_line(e, "const %s *bp = b + (size_t)p * ldb, *ap = a + (size_t)p * csa;", R);
-    emit_line(e, "const %s b0 = _mm256_loadu_%s(bp), b1 = _mm256_loadu_%s(bp + %d);", v.V, S, S, v.L);
-    emit_line(e, "%s t;", v.V);
-    for (int r = 0; r < 6; r++) {
-        emit_line(e, "t = _mm256_set1_%s(ap[%d * rsa]);", S, r);
-        emit_line(e, "c%d0 = _mm256_fmadd_%s(t, b0, c%d0);", r, S, r);
-        emit_line(e, "c%d1 = _mm256_fmadd_%s(t, b1, c%d1);", r, S, r);
-    }
-    emit_close(e);
-    for (int r = 0; r < 6; r++) {
-        emit_line(e, "_mm256_storeu_%s(c + %d * ldc, c%d0);", S, r, r);
-        emit_line(e, "_mm256_storeu_%s(c + %d * ldc + %d, c%d1);", S, r, v.L, r);
-    }
-    emit_line(e, "#else");
+    per_isa(e, gemm6_simd);
     emit_line(e, "for (int r = 0; r < 6; r++)");
     emit_line(e, "    %s_gemm1(c + (size_t)r * ldc, a + (size_t)r * rsa, csa, b, ldb, k, accumulate);",
               e->p);
@@ -253,26 +294,33 @@ static void emit_gemm6(Emitter *e, Simd v)
     emit_blank(e);
 }
 
-/* One row of the tile: c[j] (+)= sum_p a[p * csa] b[p * ldb + j], j < NR. */
-static void emit_gemm1(Emitter *e, Simd v)
+static void gemm1_simd(Emitter *e, Simd v)
 {
-    const char *R = e->R, *S = v.S;
-    int nr = 2 * v.L;
+    const char *S = v.S, *P = v.P;
+    int nv = tile_cols(e) / v.L;
+    for (int q = 0; q < nv; q++)
+        emit_line(e, "%s c%d = accumulate ? %s_loadu_%s(c + %d) : %s_setzero_%s();", v.V, q, P, S,
+                  q * v.L, P, S);
+    emit_open(e, "for (int p = 0; p < k; p++)");
+    emit_line(e, "const %s t = %s_set1_%s(a[(size_t)p * csa]);", v.V, P, S);
+    for (int q = 0; q < nv; q++)
+        emit_line(e, "c%d = %s_fmadd_%s(t, %s_loadu_%s(b + (size_t)p * ldb + %d), c%d);", q, P, S, P,
+                  S, q * v.L, q);
+    emit_close(e);
+    for (int q = 0; q < nv; q++)
+        emit_line(e, "%s_storeu_%s(c + %d, c%d);", P, S, q * v.L, q);
+}
+
+/* One row of the tile: c[j] (+)= sum_p a[p * csa] b[p * ldb + j], j < NR. */
+static void emit_gemm1(Emitter *e)
+{
+    const char *R = e->R;
+    int nr = tile_cols(e);
     emit_line(e, "/* c[j] (+)= sum_p a[p * csa] b[p * ldb + j], j < %d */", nr);
     emit_line(e, "static void %s_gemm1(%s *c, const %s *a, size_t csa, const %s *b, size_t ldb, int k,",
               e->p, R, R, R);
     emit_fn(e, "%*sint accumulate)", (int)strlen(e->p) + 18, "");
-    emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
-    emit_line(e, "%s c0 = accumulate ? _mm256_loadu_%s(c) : _mm256_setzero_%s();", v.V, S, S);
-    emit_line(e, "%s c1 = accumulate ? _mm256_loadu_%s(c + %d) : _mm256_setzero_%s();", v.V, S, v.L, S);
-    emit_open(e, "for (int p = 0; p < k; p++)");
-    emit_line(e, "const %s t = _mm256_set1_%s(a[(size_t)p * csa]);", v.V, S);
-    emit_line(e, "c0 = _mm256_fmadd_%s(t, _mm256_loadu_%s(b + (size_t)p * ldb), c0);", S, S);
-    emit_line(e, "c1 = _mm256_fmadd_%s(t, _mm256_loadu_%s(b + (size_t)p * ldb + %d), c1);", S, S, v.L);
-    emit_close(e);
-    emit_line(e, "_mm256_storeu_%s(c, c0);", S);
-    emit_line(e, "_mm256_storeu_%s(c + %d, c1);", S, v.L);
-    emit_line(e, "#else");
+    per_isa(e, gemm1_simd);
     emit_line(e, "%s s[%d];", R, nr);
     emit_line(e, "for (int j = 0; j < %d; j++) s[j] = accumulate ? c[j] : %s;", nr, emit_real(e, 0));
     emit_line(e, "for (int p = 0; p < k; p++)");
@@ -286,7 +334,6 @@ static void emit_gemm1(Emitter *e, Simd v)
 
 void emit_gemm_helpers(Emitter *e)
 {
-    Simd v = simd(e);
     if (e->need_parallel) {
         emit_line(e, "/* Large layers split their output tiles over OpenMP threads when built");
         emit_line(e, " * with -fopenmp; each output is computed by one thread in a fixed order,");
@@ -301,15 +348,15 @@ void emit_gemm_helpers(Emitter *e)
     if (!e->need_dot && !e->need_gemm)
         return;
     if (e->need_dot) {
-        emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
-        emit_hsum(e, v);
+        emit_line(e, "#if !defined(__AVX512F__) && defined(__AVX2__) && defined(__FMA__)");
+        emit_hsum(e, simd(e));
         emit_line(e, "#endif");
         emit_blank(e);
-        emit_dot(e, v);
-        emit_dot3x4(e, v);
+        emit_dot(e);
+        emit_dot3x4(e);
     }
     if (e->need_gemm) {
-        emit_gemm1(e, v);
-        emit_gemm6(e, v);
+        emit_gemm1(e);
+        emit_gemm6(e);
     }
 }

@@ -16,8 +16,8 @@
 #define MIX_PARALLEL_FOR
 #endif
 
-#if defined(__AVX2__) && defined(__FMA__)
-/* The sum of a vector's lanes. */
+#if !defined(__AVX512F__) && defined(__AVX2__) && defined(__FMA__)
+/* The sum of a vector's lanes (AVX2 builds; AVX-512 has _mm512_reduce_add). */
 static mix_real mix_hsum(__m256 v)
 {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -32,7 +32,18 @@ static mix_real mix_dot(const mix_real *a, const mix_real *b, int k)
 {
     int i = 0;
     mix_real s = 0.0f;
-    #if defined(__AVX2__) && defined(__FMA__)
+    #if defined(__AVX512F__)
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (; i + 64 <= k; i += 64) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 0), _mm512_loadu_ps(b + i + 0), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+        s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), s2);
+        s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), s3);
+    }
+    for (; i + 16 <= k; i += 16)
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+    s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+    #elif defined(__AVX2__) && defined(__FMA__)
     __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
     for (; i + 32 <= k; i += 32) {
         s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 0), _mm256_loadu_ps(b + i + 0), s0);
@@ -58,7 +69,50 @@ static mix_real mix_dot(const mix_real *a, const mix_real *b, int k)
 /* c[r * 4 + j] = sum_i a[r * k + i] b[j * k + i], r < 3, j < 4 */
 static void mix_dot3x4(mix_real *c, const mix_real *a, const mix_real *b, int k)
 {
-    #if defined(__AVX2__) && defined(__FMA__)
+    #if defined(__AVX512F__)
+    int i = 0;
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
+    __m512 c10 = _mm512_setzero_ps(), c11 = c10, c12 = c10, c13 = c10;
+    __m512 c20 = _mm512_setzero_ps(), c21 = c20, c22 = c20, c23 = c20;
+    for (; i + 16 <= k; i += 16) {
+        const __m512 a0 = _mm512_loadu_ps(a + (size_t)0 * (size_t)k + (size_t)i);
+        const __m512 a1 = _mm512_loadu_ps(a + (size_t)1 * (size_t)k + (size_t)i);
+        const __m512 a2 = _mm512_loadu_ps(a + (size_t)2 * (size_t)k + (size_t)i);
+        const __m512 b0 = _mm512_loadu_ps(b + (size_t)0 * (size_t)k + (size_t)i);
+        c00 = _mm512_fmadd_ps(a0, b0, c00);
+        c10 = _mm512_fmadd_ps(a1, b0, c10);
+        c20 = _mm512_fmadd_ps(a2, b0, c20);
+        const __m512 b1 = _mm512_loadu_ps(b + (size_t)1 * (size_t)k + (size_t)i);
+        c01 = _mm512_fmadd_ps(a0, b1, c01);
+        c11 = _mm512_fmadd_ps(a1, b1, c11);
+        c21 = _mm512_fmadd_ps(a2, b1, c21);
+        const __m512 b2 = _mm512_loadu_ps(b + (size_t)2 * (size_t)k + (size_t)i);
+        c02 = _mm512_fmadd_ps(a0, b2, c02);
+        c12 = _mm512_fmadd_ps(a1, b2, c12);
+        c22 = _mm512_fmadd_ps(a2, b2, c22);
+        const __m512 b3 = _mm512_loadu_ps(b + (size_t)3 * (size_t)k + (size_t)i);
+        c03 = _mm512_fmadd_ps(a0, b3, c03);
+        c13 = _mm512_fmadd_ps(a1, b3, c13);
+        c23 = _mm512_fmadd_ps(a2, b3, c23);
+    }
+    c[0] = _mm512_reduce_add_ps(c00);
+    c[1] = _mm512_reduce_add_ps(c01);
+    c[2] = _mm512_reduce_add_ps(c02);
+    c[3] = _mm512_reduce_add_ps(c03);
+    c[4] = _mm512_reduce_add_ps(c10);
+    c[5] = _mm512_reduce_add_ps(c11);
+    c[6] = _mm512_reduce_add_ps(c12);
+    c[7] = _mm512_reduce_add_ps(c13);
+    c[8] = _mm512_reduce_add_ps(c20);
+    c[9] = _mm512_reduce_add_ps(c21);
+    c[10] = _mm512_reduce_add_ps(c22);
+    c[11] = _mm512_reduce_add_ps(c23);
+    for (; i < k; i++) {
+        for (int r = 0; r < 3; r++)
+            for (int j = 0; j < 4; j++)
+                c[r * 4 + j] += a[(size_t)r * (size_t)k + (size_t)i] * b[(size_t)j * (size_t)k + (size_t)i];
+    }
+    #elif defined(__AVX2__) && defined(__FMA__)
     int i = 0;
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
     __m256 c10 = _mm256_setzero_ps(), c11 = c10, c12 = c10, c13 = c10;
@@ -67,22 +121,22 @@ static void mix_dot3x4(mix_real *c, const mix_real *a, const mix_real *b, int k)
         const __m256 a0 = _mm256_loadu_ps(a + (size_t)0 * (size_t)k + (size_t)i);
         const __m256 a1 = _mm256_loadu_ps(a + (size_t)1 * (size_t)k + (size_t)i);
         const __m256 a2 = _mm256_loadu_ps(a + (size_t)2 * (size_t)k + (size_t)i);
-        __m256 b0 = _mm256_loadu_ps(b + (size_t)0 * (size_t)k + (size_t)i);
+        const __m256 b0 = _mm256_loadu_ps(b + (size_t)0 * (size_t)k + (size_t)i);
         c00 = _mm256_fmadd_ps(a0, b0, c00);
         c10 = _mm256_fmadd_ps(a1, b0, c10);
         c20 = _mm256_fmadd_ps(a2, b0, c20);
-         b0 = _mm256_loadu_ps(b + (size_t)1 * (size_t)k + (size_t)i);
-        c01 = _mm256_fmadd_ps(a0, b0, c01);
-        c11 = _mm256_fmadd_ps(a1, b0, c11);
-        c21 = _mm256_fmadd_ps(a2, b0, c21);
-         b0 = _mm256_loadu_ps(b + (size_t)2 * (size_t)k + (size_t)i);
-        c02 = _mm256_fmadd_ps(a0, b0, c02);
-        c12 = _mm256_fmadd_ps(a1, b0, c12);
-        c22 = _mm256_fmadd_ps(a2, b0, c22);
-         b0 = _mm256_loadu_ps(b + (size_t)3 * (size_t)k + (size_t)i);
-        c03 = _mm256_fmadd_ps(a0, b0, c03);
-        c13 = _mm256_fmadd_ps(a1, b0, c13);
-        c23 = _mm256_fmadd_ps(a2, b0, c23);
+        const __m256 b1 = _mm256_loadu_ps(b + (size_t)1 * (size_t)k + (size_t)i);
+        c01 = _mm256_fmadd_ps(a0, b1, c01);
+        c11 = _mm256_fmadd_ps(a1, b1, c11);
+        c21 = _mm256_fmadd_ps(a2, b1, c21);
+        const __m256 b2 = _mm256_loadu_ps(b + (size_t)2 * (size_t)k + (size_t)i);
+        c02 = _mm256_fmadd_ps(a0, b2, c02);
+        c12 = _mm256_fmadd_ps(a1, b2, c12);
+        c22 = _mm256_fmadd_ps(a2, b2, c22);
+        const __m256 b3 = _mm256_loadu_ps(b + (size_t)3 * (size_t)k + (size_t)i);
+        c03 = _mm256_fmadd_ps(a0, b3, c03);
+        c13 = _mm256_fmadd_ps(a1, b3, c13);
+        c23 = _mm256_fmadd_ps(a2, b3, c23);
     }
     c[0] = mix_hsum(c00);
     c[1] = mix_hsum(c01);

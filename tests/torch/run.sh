@@ -49,18 +49,20 @@ done
 [ -n "$nets" ] && /usr/bin/python3 tests/torch/optim_check.py "$B/netc" $nets
 
 # The large-layer kernels: tile edges in every dimension (70 inputs = 4 x 16 + 6,
-# 37 outputs = 9 x 4 + 1, batch 13 = 2 x 6 + 1), through the AVX2/FMA path (the
-# default -march=native build), the portable path (-O2, no -march) and OpenMP with
-# two threads; each must match PyTorch to 1e-9.
+# 37 outputs = 9 x 4 + 1, batch 13 = 2 x 6 + 1), through the default
+# -march=native build (AVX-512 where the CPU has it), the AVX2/FMA path, the
+# portable path (-O2, no -march) and OpenMP with two threads; each must match
+# PyTorch to 1e-9.
 fast=$tmp/fast
 mkdir -p "$fast"
 printf '%s\n' "network tiles" "precision double" "input x[70]" "dense h[37] relu" \
     "dense g[19] tanh" "dense y[5] softmax" "loss cross_entropy" "regularize l2 0.01" > "$fast/tiles.net"
 printf '%s\n' "network tiles_mse" "precision double" "input x[33]" "dense h[48] sigmoid" \
     "dense y[17] linear" "loss mse" > "$fast/tiles_mse.net"
-for mode in native portable openmp; do
+for mode in native avx2 portable openmp; do
     case $mode in
         native) flags="-O3 -march=native" ;;
+        avx2) flags="-O3 -mavx2 -mfma" ;;
         portable) flags="-O2" ;;
         openmp) flags="-O3 -march=native -fopenmp" ;;
     esac

@@ -280,6 +280,10 @@ static int parse_header(NetrtWeightsFile *wf, const uint8_t *b, size_t len, cons
         return -1;
     }
     snprintf(wf->name, sizeof wf->name, "%.*s", (int)name_len, (const char *)b + HEADER_FIXED);
+    /* the name is printed in messages and dumps: no control bytes or escapes */
+    for (char *c = wf->name; *c; c++)
+        if (*c < 0x20 || *c > 0x7e)
+            *c = '?';
     *values_at = HEADER_FIXED + name_len;
     return 0;
 }

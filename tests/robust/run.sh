@@ -92,6 +92,14 @@ refused missing "$tmp/none.net" "cannot open"
 printf 'FANN_FLO_2.1\nnum_layers=2\n' > "$tmp/fann.net"
 refused fann "$tmp/fann.net" "FANN saved network"
 
+# a weights file whose network name holds a terminal escape: shown as '?'
+"$NETC" weights dump tests/fuzz/crashes/weights_control_name > "$tmp/dump" 2>&1
+if python3 -c "$clean" "$tmp/dump" && grep -q "network '?\[31mred'" "$tmp/dump"; then
+    echo "ok   robust/weights-name-escaped"
+else
+    echo "FAIL robust/weights-name-escaped: control bytes from a weights file reached the output"
+fi
+
 # ---- nothing saved is lost ----
 mkdir -p "$tmp/keep"
 "$NETC" build specs/xor.net -o "$tmp/keep" && cp -r "$tmp/keep" "$tmp/keep.orig"

@@ -149,6 +149,21 @@ for cc in gcc clang; do
     fi
 done
 
+# The spec's path reaches comments and a string: '*/', backslashes, newlines,
+# quotes and trigraphs in it must not escape them; the default network name
+# made from the file name is an identifier.
+mkdir -p "$tmp/we*"
+odd=$tmp/we*/$'a\\b\n?"??=.net'
+printf 'input x[2]\ndense y[1] sigmoid\nloss bce\n' > "$odd"
+if "$NETC" build "$odd" -o "$tmp/odd" > /dev/null 2> "$tmp/err" &&
+   (cd "$tmp/odd" && for f in *.c; do
+        gcc $STRICT -trigraphs -I"$ROOT/runtime" -I. -c "$f" -o /dev/null || exit 1
+    done) 2> "$tmp/err"; then
+    echo "ok   robust/path-in-comments"
+else
+    head -5 "$tmp/err"; echo "FAIL robust/path-in-comments"
+fi
+
 # ---- thread safety: generated functions called from 4 threads at once ----
 # tests/robust/threads.c against a few networks (dropout, features and graphs,
 # the large-layer kernels, double precision); under ThreadSanitizer when gcc

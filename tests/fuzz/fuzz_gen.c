@@ -146,7 +146,7 @@ static void layer(Gen *g, int idx, bool last, int *units_out, const char **act_o
     snprintf(name, sizeof name, "h%d", idx);
     int units = sizes[pick(g, 11)];
     const char *act;
-    char custom[16];
+    static char custom[16];     /* outlives the call: *act_out may point here */
     if (g->nacts && pick(g, 4) == 0) {
         snprintf(custom, sizeof custom, "act%u", pick(g, (unsigned)g->nacts));
         act = custom;

@@ -27,15 +27,18 @@ for t in spec gen weights; do
     [ $t = spec ] && dict=-dict=tests/fuzz/spec.dict
     # -close_fd_mask=2: the targets' own messages (every bad weights file is
     # reported) would swamp the log; libFuzzer still prints its crash reports.
+    start=$(date +%s)
     nice -n 19 "$fz/fuzz_$t" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 \
         -max_len=4096 -close_fd_mask=2 -print_final_stats=1 \
         -artifact_prefix="$fz/artifacts/${t}_" \
         $dict "$fz/corpus/$t" "$fz/seeds/$t" > "$log" 2>&1
     rc=$?
+    secs_run=$(( $(date +%s) - start ))
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
-    echo "fuzz: $t: ${secs}s, ${runs:-?} inputs, $cov, exit $rc"
-    echo "$(date -u +%Y-%m-%dT%H:%MZ) $t ${secs}s ${runs:-?} inputs $cov exit $rc" >> "$fz/history"
+    [ -n "$runs" ] || runs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
+    echo "fuzz: $t: ${secs_run}s, ${runs:-?} inputs, $cov, exit $rc"
+    echo "$(date -u +%Y-%m-%dT%H:%MZ) $t ${secs_run}s ${runs:-?} inputs $cov exit $rc" >> "$fz/history"
     if [ $rc -ne 0 ]; then
         grep -A30 'ERROR\|==ERROR\|SUMMARY\|deadly signal\|Test unit written' "$log" | head -60
         status=1

@@ -165,6 +165,14 @@ def main():
           "these figures are low and noisy, the 2-thread ones worst of all (every fork/join "
           "waits for a CPU). Rerun on a quiet machine for real figures.")
         p("")
+    else:
+        p(f"Conditions: 1-minute load average {meta.get('load_start', '?').split()[0]} at the "
+          f"start and {meta.get('load_end', '?').split()[0]} at the end on "
+          f"{meta.get('nproc', '?')} CPUs; other jobs took {meta.get('cpu_other', '?')}% of the "
+          f"CPU time during the run, {meta.get('cpu_other_niced', '?')}% of it niced (they "
+          "yield to the benchmark). Single-thread figures are close to a quiet machine's; "
+          "2-thread ones still compete with those jobs for the second CPU.")
+        p("")
     if "AMD" not in meta.get("cpu", "AMD"):
         p("The issue's reference figures were quoted for a 2-core AMD Zen 3 (AVX2+FMA, about "
           f"97 GFLOP/s FP32 on one core). This machine's CPU is {meta.get('cpu', '?')} "

@@ -170,7 +170,7 @@ def main():
           f"start and {meta.get('load_end', '?').split()[0]} at the end on "
           f"{meta.get('nproc', '?')} CPUs; other jobs took {meta.get('cpu_other', '?')}% of the "
           f"CPU time during the run, {meta.get('cpu_other_niced', '?')}% of it niced (they "
-          "yield to the benchmark). Single-thread figures are close to a quiet machine's; "
+          "yield to the benchmark). Single-thread figures should be near a quiet machine's; "
           "2-thread ones still compete with those jobs for the second CPU.")
         p("")
     if "AMD" not in meta.get("cpu", "AMD"):

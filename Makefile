@@ -1,16 +1,19 @@
 # netc: one non-recursive Makefile; every output goes under $(B).
 # `make test SANITIZE=1`: netc, libnetrt, the unit tests and every trainer that
-# netc compiles (NETC_CFLAGS) or a test or a doc compiles ($CC, or `cc`, which a
-# wrapper in $(B)/sanbin puts first on PATH) with ASan and UBSan, in build/san;
+# netc compiles (NETC_CFLAGS) or a test or a doc compiles ($CC, $CXX, or `cc` and
+# `c++`, wrappers in $(B)/sanbin first on PATH) with ASan and UBSan, in build/san;
 # the valgrind group is skipped there (valgrind cannot run ASan code).
 ifeq ($(SANITIZE),1)
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 B       ?= build/san
 CFLAGS  ?= -O1 -g
 REAL_CC := $(shell command -v $(CC))
+REAL_CXX := $(shell command -v $(CXX))
 override CC := $(REAL_CC) $(SAN)
-export CC
-export PATH := $(abspath $(B))/sanbin:$(PATH)
+override CXX := $(REAL_CXX) $(SAN)
+export CC CXX
+export NETC_SANBIN := $(abspath $(B))/sanbin
+export PATH := $(NETC_SANBIN):$(PATH)
 export NETC_CFLAGS = -O1 -g $(SAN)
 export NETC_SANITIZE = 1
 export ASAN_OPTIONS = detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1
@@ -68,12 +71,12 @@ $(B)/tests/unit/%: tests/unit/%.c $(B)/libnetrt.a $(filter-out $(B)/compiler/mai
 
 # The whole suite, fast groups first; tests/run.sh prints one ok/FAIL line per
 # test and a closing `N passed, N failed` line.
-test: all $(UNIT) $(if $(SAN),$(B)/sanbin/cc)
+test: all $(UNIT) $(if $(SAN),$(B)/sanbin/cc $(B)/sanbin/c++)
 	@tests/run.sh $(B)
 
-$(B)/sanbin/cc:
+$(B)/sanbin/cc $(B)/sanbin/c++:
 	@mkdir -p $(@D)
-	printf '#!/bin/sh\nexec %s "$$@"\n' "$(CC)" > $@ && chmod +x $@
+	printf '#!/bin/sh\nexec %s "$$@"\n' "$(if $(filter %/c++,$@),$(CXX),$(CC))" > $@ && chmod +x $@
 
 test-unit: all $(UNIT)
 	@tests/run.sh $(B) unit

@@ -27,7 +27,7 @@ groff -man -ww -z "$P/share/man/man1/netc.1" 2> "$tmp/err" && [ ! -s "$tmp/err" 
     && ok man-page-warnings || { cat "$tmp/err"; fail man-page-warnings; }
 
 # Nothing of the build tree may be used from here on.
-export PATH="$P/bin:/usr/bin:/bin"
+export PATH="$P/bin:${NETC_SANBIN:+$NETC_SANBIN:}/usr/bin:/bin"   # SANITIZE=1: the sanitizing cc first
 unset NETC_RUNTIME_DIR
 export NETC_CACHE_DIR=$tmp/cache
 export PKG_CONFIG_PATH=$P/lib/pkgconfig

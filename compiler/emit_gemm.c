@@ -41,10 +41,12 @@ void emit_gemm_fwd(Emitter *e, const IrInstr *ins)
     emit_line(e, "        z[(size_t)(n + r) * %d + (size_t)(o + j)] = %sc[r * 4 + j];", out,
               bias);
     emit_close(e);
-    emit_line(e, "for (; n < batch; n++)");
-    emit_line(e, "    for (int j = 0; j < 4; j++)");
-    emit_line(e, "        z[(size_t)n * %d + (size_t)(o + j)] = %s%s_dot(x + (size_t)n * %d, "
-                 "w + (size_t)(o + j) * %d, %d);", out, bias, e->p, in, in, in);
+    emit_open(e, "for (; n < batch; n++)");
+    emit_line(e, "%s c[4];", e->R);
+    emit_line(e, "%s_dot1x4(c, x + (size_t)n * %d, w + (size_t)o * %d, %d);", e->p, in, in, in);
+    emit_line(e, "for (int j = 0; j < 4; j++)");
+    emit_line(e, "    z[(size_t)n * %d + (size_t)(o + j)] = %sc[j];", out, bias);
+    emit_close(e);
     emit_close(e);
     emit_line(e, "for (int o = %d; o < %d; o++)", out / 4 * 4, out);
     emit_line(e, "    for (int n = 0; n < batch; n++)");
@@ -164,20 +166,15 @@ static void emit_hsum(Emitter *e, Simd v)
     emit_blank(e);
 }
 
-/* dot: 4 vector accumulators hide the FMA latency. */
+/* dot: one vector accumulator, summed the way every output of the tiles is, so
+ * a value does not depend on which tile computed it (or on the batch around it). */
 static void dot_simd(Emitter *e, Simd v)
 {
     const char *S = v.S, *P = v.P;
-    emit_line(e, "%s s0 = %s_setzero_%s(), s1 = s0, s2 = s0, s3 = s0;", v.V, P, S);
-    emit_open(e, "for (; i + %d <= k; i += %d)", 4 * v.L, 4 * v.L);
-    for (int q = 0; q < 4; q++)
-        emit_line(e, "s%d = %s_fmadd_%s(%s_loadu_%s(a + i + %d), %s_loadu_%s(b + i + %d), s%d);", q, P,
-                  S, P, S, q * v.L, P, S, q * v.L, q);
-    emit_close(e);
+    emit_line(e, "%s s0 = %s_setzero_%s();", v.V, P, S);
     emit_line(e, "for (; i + %d <= k; i += %d)", v.L, v.L);
     emit_line(e, "    s0 = %s_fmadd_%s(%s_loadu_%s(a + i), %s_loadu_%s(b + i), s0);", P, S, P, S, P, S);
-    emit_line(e, "s = %s;", hsum(e, v, arena_printf(e->a, "%s_add_%s(%s_add_%s(s0, s1), %s_add_%s(s2, s3))",
-                                               P, S, P, S, P, S)));
+    emit_line(e, "s = %s;", hsum(e, v, "s0"));
 }
 
 static void emit_dot(Emitter *e)
@@ -203,45 +200,56 @@ static void emit_dot(Emitter *e)
     emit_blank(e);
 }
 
-/* dot3x4: 12 accumulators, each a and b vector loaded once per step. */
-static void dot3x4_simd(Emitter *e, Simd v)
+/* dotRx4: rows x 4 accumulators, each a and b vector loaded once per step; every
+ * output is one vector accumulator summed, then the tail, as in dot. */
+static void dot_tile_simd(Emitter *e, Simd v, int rows)
 {
     const char *S = v.S, *P = v.P;
     emit_line(e, "int i = 0;");
-    for (int r = 0; r < 3; r++)
+    for (int r = 0; r < rows; r++)
         emit_line(e, "%s c%d0 = %s_setzero_%s(), c%d1 = c%d0, c%d2 = c%d0, c%d3 = c%d0;", v.V, r, P,
                   S, r, r, r, r, r, r);
     emit_open(e, "for (; i + %d <= k; i += %d)", v.L, v.L);
-    for (int r = 0; r < 3; r++)
+    for (int r = 0; r < rows; r++)
         emit_line(e, "const %s a%d = %s_loadu_%s(a + (size_t)%d * (size_t)k + (size_t)i);", v.V, r,
                   P, S, r);
     for (int j = 0; j < 4; j++) {
         emit_line(e, "const %s b%d = %s_loadu_%s(b + (size_t)%d * (size_t)k + (size_t)i);", v.V, j,
                   P, S, j);
-        for (int r = 0; r < 3; r++)
+        for (int r = 0; r < rows; r++)
             emit_line(e, "c%d%d = %s_fmadd_%s(a%d, b%d, c%d%d);", r, j, P, S, r, j, r, j);
     }
     emit_close(e);
-    for (int r = 0; r < 3; r++)
+    for (int r = 0; r < rows; r++)
         for (int j = 0; j < 4; j++)
             emit_line(e, "c[%d] = %s;", r * 4 + j, hsum(e, v, arena_printf(e->a, "c%d%d", r, j)));
     emit_open(e, "for (; i < k; i++)");
-    emit_line(e, "for (int r = 0; r < 3; r++)");
+    emit_line(e, "for (int r = 0; r < %d; r++)", rows);
     emit_line(e, "    for (int j = 0; j < 4; j++)");
     emit_line(e, "        c[r * 4 + j] += a[(size_t)r * (size_t)k + (size_t)i] * "
                  "b[(size_t)j * (size_t)k + (size_t)i];");
     emit_close(e);
 }
 
-/* c[r * 4 + j] = dot(a row r, b row j) for 3 rows of a and 4 rows of b, both with
- * stride k. */
-static void emit_dot3x4(Emitter *e)
+static void dot3x4_simd(Emitter *e, Simd v)
+{
+    dot_tile_simd(e, v, 3);
+}
+
+static void dot1x4_simd(Emitter *e, Simd v)
+{
+    dot_tile_simd(e, v, 1);
+}
+
+/* c[r * 4 + j] = dot(a row r, b row j) for `rows` rows of a (3, or 1 for the
+ * batch's last rows) and 4 rows of b, both with stride k. */
+static void emit_dot_tile(Emitter *e, int rows)
 {
     const char *R = e->R;
-    emit_line(e, "/* c[r * 4 + j] = sum_i a[r * k + i] b[j * k + i], r < 3, j < 4 */");
-    emit_fn(e, "static void %s_dot3x4(%s *c, const %s *a, const %s *b, int k)", e->p, R, R, R);
-    per_isa(e, dot3x4_simd);
-    emit_line(e, "for (int r = 0; r < 3; r++)");
+    emit_line(e, "/* c[r * 4 + j] = sum_i a[r * k + i] b[j * k + i], r < %d, j < 4 */", rows);
+    emit_fn(e, "static void %s_dot%dx4(%s *c, const %s *a, const %s *b, int k)", e->p, rows, R, R, R);
+    per_isa(e, rows == 3 ? dot3x4_simd : dot1x4_simd);
+    emit_line(e, "for (int r = 0; r < %d; r++)", rows);
     emit_line(e, "    for (int j = 0; j < 4; j++)");
     emit_line(e, "        c[r * 4 + j] = %s_dot(a + (size_t)r * (size_t)k, b + (size_t)j * (size_t)k, k);",
               e->p);
@@ -353,7 +361,8 @@ void emit_gemm_helpers(Emitter *e)
         emit_line(e, "#endif");
         emit_blank(e);
         emit_dot(e);
-        emit_dot3x4(e);
+        emit_dot_tile(e, 1);
+        emit_dot_tile(e, 3);
     }
     if (e->need_gemm) {
         emit_gemm1(e);

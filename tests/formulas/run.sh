@@ -84,3 +84,34 @@ if command -v dot >/dev/null; then
         echo "FAIL formulas/dot-svg"
     fi
 fi
+
+# A row's outputs do not depend on the batch around it: the large-layer tiles and
+# the single-row kernels sum each output the same way (AVX-512, AVX2, portable).
+"$NETC" build specs/mlp_mnist.net -o "$tmp/rows" >/dev/null
+cat > "$tmp/rows/rows.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include "mlp_mnist.h"
+int main(void)
+{
+    enum { N = 7 };
+    static mlp_mnist_real p[MLP_MNIST_NUM_PARAMS], x[N * MLP_MNIST_INPUT_SIZE];
+    static mlp_mnist_real all[N * 10], one[10], w[MLP_MNIST_WORK_SIZE(N)];
+    mlp_mnist_init_params(p, 3);
+    for (int i = 0; i < N * MLP_MNIST_INPUT_SIZE; i++) x[i] = (mlp_mnist_real)((i * 7919) % 256) / 255.0f;
+    mlp_mnist_forward(all, p, x, N, w);
+    for (int n = 0; n < N; n++) {
+        mlp_mnist_forward(one, p, x + n * MLP_MNIST_INPUT_SIZE, 1, w);
+        if (memcmp(one, all + n * 10, sizeof one) != 0) { printf("row %d differs\n", n); return 1; }
+    }
+    return 0;
+}
+C
+for flags in "-O3 -march=native" "-O3 -mavx2 -mfma" "-O2"; do
+    if cc -std=c99 $flags -I"$tmp/rows" -o "$tmp/rows/t" "$tmp/rows/rows.c" "$tmp/rows/mlp_mnist.c" -lm &&
+       out=$("$tmp/rows/t"); then
+        echo "ok   formulas/rows-independent-of-batch ($flags)"
+    else
+        echo "$out"; echo "FAIL formulas/rows-independent-of-batch ($flags)"
+    fi
+done

@@ -33,27 +33,15 @@ static mix_real mix_dot(const mix_real *a, const mix_real *b, int k)
     int i = 0;
     mix_real s = 0.0f;
     #if defined(__AVX512F__)
-    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-    for (; i + 64 <= k; i += 64) {
-        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 0), _mm512_loadu_ps(b + i + 0), s0);
-        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
-        s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), s2);
-        s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), s3);
-    }
+    __m512 s0 = _mm512_setzero_ps();
     for (; i + 16 <= k; i += 16)
         s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
-    s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+    s = _mm512_reduce_add_ps(s0);
     #elif defined(__AVX2__) && defined(__FMA__)
-    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-    for (; i + 32 <= k; i += 32) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 0), _mm256_loadu_ps(b + i + 0), s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
-        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
-    }
+    __m256 s0 = _mm256_setzero_ps();
     for (; i + 8 <= k; i += 8)
         s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    s = mix_hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    s = mix_hsum(s0);
     #else
     mix_real p[8] = {0.0f};
     for (; i + 8 <= k; i += 8)
@@ -64,6 +52,62 @@ static mix_real mix_dot(const mix_real *a, const mix_real *b, int k)
     b += i;
     for (int r = 0; r < k - i; r++) s += a[r] * b[r];
     return s;
+}
+
+/* c[r * 4 + j] = sum_i a[r * k + i] b[j * k + i], r < 1, j < 4 */
+static void mix_dot1x4(mix_real *c, const mix_real *a, const mix_real *b, int k)
+{
+    #if defined(__AVX512F__)
+    int i = 0;
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
+    for (; i + 16 <= k; i += 16) {
+        const __m512 a0 = _mm512_loadu_ps(a + (size_t)0 * (size_t)k + (size_t)i);
+        const __m512 b0 = _mm512_loadu_ps(b + (size_t)0 * (size_t)k + (size_t)i);
+        c00 = _mm512_fmadd_ps(a0, b0, c00);
+        const __m512 b1 = _mm512_loadu_ps(b + (size_t)1 * (size_t)k + (size_t)i);
+        c01 = _mm512_fmadd_ps(a0, b1, c01);
+        const __m512 b2 = _mm512_loadu_ps(b + (size_t)2 * (size_t)k + (size_t)i);
+        c02 = _mm512_fmadd_ps(a0, b2, c02);
+        const __m512 b3 = _mm512_loadu_ps(b + (size_t)3 * (size_t)k + (size_t)i);
+        c03 = _mm512_fmadd_ps(a0, b3, c03);
+    }
+    c[0] = _mm512_reduce_add_ps(c00);
+    c[1] = _mm512_reduce_add_ps(c01);
+    c[2] = _mm512_reduce_add_ps(c02);
+    c[3] = _mm512_reduce_add_ps(c03);
+    for (; i < k; i++) {
+        for (int r = 0; r < 1; r++)
+            for (int j = 0; j < 4; j++)
+                c[r * 4 + j] += a[(size_t)r * (size_t)k + (size_t)i] * b[(size_t)j * (size_t)k + (size_t)i];
+    }
+    #elif defined(__AVX2__) && defined(__FMA__)
+    int i = 0;
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
+    for (; i + 8 <= k; i += 8) {
+        const __m256 a0 = _mm256_loadu_ps(a + (size_t)0 * (size_t)k + (size_t)i);
+        const __m256 b0 = _mm256_loadu_ps(b + (size_t)0 * (size_t)k + (size_t)i);
+        c00 = _mm256_fmadd_ps(a0, b0, c00);
+        const __m256 b1 = _mm256_loadu_ps(b + (size_t)1 * (size_t)k + (size_t)i);
+        c01 = _mm256_fmadd_ps(a0, b1, c01);
+        const __m256 b2 = _mm256_loadu_ps(b + (size_t)2 * (size_t)k + (size_t)i);
+        c02 = _mm256_fmadd_ps(a0, b2, c02);
+        const __m256 b3 = _mm256_loadu_ps(b + (size_t)3 * (size_t)k + (size_t)i);
+        c03 = _mm256_fmadd_ps(a0, b3, c03);
+    }
+    c[0] = mix_hsum(c00);
+    c[1] = mix_hsum(c01);
+    c[2] = mix_hsum(c02);
+    c[3] = mix_hsum(c03);
+    for (; i < k; i++) {
+        for (int r = 0; r < 1; r++)
+            for (int j = 0; j < 4; j++)
+                c[r * 4 + j] += a[(size_t)r * (size_t)k + (size_t)i] * b[(size_t)j * (size_t)k + (size_t)i];
+    }
+    #else
+    for (int r = 0; r < 1; r++)
+        for (int j = 0; j < 4; j++)
+            c[r * 4 + j] = mix_dot(a + (size_t)r * (size_t)k, b + (size_t)j * (size_t)k, k);
+    #endif
 }
 
 /* c[r * 4 + j] = sum_i a[r * k + i] b[j * k + i], r < 3, j < 4 */
@@ -275,9 +319,12 @@ static void mix_m_linear(mix_real *restrict z, const mix_real *restrict x,
                 for (int j = 0; j < 4; j++)
                     z[(size_t)(n + r) * 40 + (size_t)(o + j)] = b[o + j] + c[r * 4 + j];
         }
-        for (; n < batch; n++)
+        for (; n < batch; n++) {
+            mix_real c[4];
+            mix_dot1x4(c, x + (size_t)n * 4, w + (size_t)o * 4, 4);
             for (int j = 0; j < 4; j++)
-                z[(size_t)n * 40 + (size_t)(o + j)] = b[o + j] + mix_dot(x + (size_t)n * 4, w + (size_t)(o + j) * 4, 4);
+                z[(size_t)n * 40 + (size_t)(o + j)] = b[o + j] + c[j];
+        }
     }
     for (int o = 40; o < 40; o++)
         for (int n = 0; n < batch; n++)

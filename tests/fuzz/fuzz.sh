@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/fuzz/fuzz.sh B SECONDS: runs each libFuzzer target (built by `make
+# tests/fuzz/fuzz.sh B SECONDS [TARGET...]: runs each libFuzzer target (built by `make
 # fuzz-build` into B/fuzz) for SECONDS seconds at nice 19. The corpora live in
 # B/fuzz/corpus/TARGET and grow from run to run; every run also reads the seeds:
 # every .net in the repository (spec target), tests/fuzz/weights_seeds (weights
@@ -9,6 +9,8 @@
 # fixed. Prints one summary line per target with its executions.
 B=${1:-build}
 secs=${2:-60}
+shift 2 2>/dev/null
+targets=${*:-spec gen weights}
 fz=$B/fuzz
 mkdir -p "$fz/corpus/spec" "$fz/corpus/gen" "$fz/corpus/weights" "$fz/artifacts" \
     "$fz/seeds/spec" "$fz/seeds/gen"
@@ -21,7 +23,7 @@ mkdir -p "$fz/seeds/weights"
 cp tests/fuzz/weights_seeds/* tests/fuzz/crashes/weights_* "$fz/seeds/weights/" 2>/dev/null
 
 status=0
-for t in spec gen weights; do
+for t in $targets; do
     log=$fz/$t.log
     dict=""
     [ $t = spec ] && dict=-dict=tests/fuzz/spec.dict

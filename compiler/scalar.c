@@ -220,6 +220,11 @@ static void write_source(FILE *f, const ScalarGraph *g, const EmitOptions *o)
     fprintf(f, "#include <math.h>\n\n#include \"%s.h\"\n\n", p);
     fprintf(f, "/* %s and its gradient, derived symbolically. */\n", g->spec->output->name);
     fprintf(f, "double %s_output(const double *params, double *grad)\n{\n", p);
+    bool reads = false;     /* an output that does not depend on the params: `output L = 0` */
+    for (int i = 0; i < g->nparams; i++)
+        reads = reads || expr_uses_var(g->output, i);
+    if (!reads)
+        fprintf(f, "    (void)params;\n");
     int n = g->nparams + 1;
     const Expr **roots = malloc(sizeof(Expr *) * (size_t)n);
     const char **vars = malloc(sizeof(char *) * (size_t)(g->nparams + 1));

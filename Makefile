@@ -174,7 +174,7 @@ $(FZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 fuzz-build:
 	@if tests/fuzz/have_libfuzzer.sh $(FUZZ_CC); then $(MAKE) --no-print-directory $(FUZZ_BIN); \
 	else echo "fuzz: skipped: $(FUZZ_CC) cannot build a libFuzzer target (apt-get install clang libclang-rt-14-dev)"; fi
-fuzz: fuzz-build
+fuzz: all fuzz-build
 	@if [ -x $(FZ)/fuzz_spec ] && tests/fuzz/have_libfuzzer.sh $(FUZZ_CC); then \
 	    tests/fuzz/fuzz.sh $(B) $(FUZZ_SECONDS); fi
 .PHONY: fuzz fuzz-build

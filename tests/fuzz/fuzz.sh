@@ -6,7 +6,8 @@
 # target) and the saved crashes of tests/fuzz/crashes. The gen target (bytes are
 # choices that build a spec) starts from nothing. A crash stops the run and
 # leaves the input in B/fuzz/artifacts/; keep it under tests/fuzz/crashes/ once
-# fixed. Prints one summary line per target with its executions.
+# fixed. Prints one summary line per target with its executions, then checks
+# that the C of every accepted spec in the corpora compiles -Werror (werror.sh).
 B=${1:-build}
 secs=${2:-60}
 shift 2 2>/dev/null
@@ -46,4 +47,20 @@ for t in $targets; do
         status=1
     fi
 done
+# The C of every accepted spec the run's corpora hold must compile -Werror: the
+# spec corpus as it is, the gen corpus through the specs its inputs build.
+dirs=""
+case " $targets " in *" spec "*) dirs="$fz/corpus/spec" ;; esac
+case " $targets " in *" gen "*)
+    rm -rf "$fz/gen-specs"; mkdir -p "$fz/gen-specs"
+    NETC_FUZZ_SAVE=$fz/gen-specs nice -n 19 "$fz/fuzz_gen" -runs=0 -close_fd_mask=2 \
+        "$fz/corpus/gen" > /dev/null 2>&1
+    dirs="$dirs $fz/gen-specs" ;;
+esac
+if [ -n "$dirs" ]; then
+    out=$(nice -n 19 tests/fuzz/werror.sh "$B" $dirs 2>&1)
+    rc=$?
+    echo "$out" | sed 's/^/fuzz: /'
+    [ $rc -eq 0 ] || status=1
+fi
 exit $status

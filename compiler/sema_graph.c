@@ -673,10 +673,12 @@ void sema_output(Sema *s, const AstStmt *st)
         return;
     }
     Checker c = { s, CTX_SCALAR, NULL };
-    if (check_expr(&c, st->expr) != SIZE_ERROR &&
-        check_cost(s, cost_of(s, st->expr, CTX_SCALAR), st->name_loc,
-                   arena_printf(s->arena, "output '%s'", st->name), 1))
-        s->net->output = st;
+    if (check_expr(&c, st->expr) == SIZE_ERROR)
+        return;
+    /* registered even when too large, so it is not reported missing too */
+    check_cost(s, cost_of(s, st->expr, CTX_SCALAR), st->name_loc,
+               arena_printf(s->arena, "output '%s'", st->name), 1);
+    s->net->output = st;
 }
 
 /* A scalar graph has params and one output, and none of a network's statements. */

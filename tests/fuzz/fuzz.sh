@@ -7,7 +7,7 @@
 # choices that build a spec) starts from nothing. A crash stops the run and
 # leaves the input in B/fuzz/artifacts/; keep it under tests/fuzz/crashes/ once
 # fixed. Prints one summary line per target with its executions, then checks
-# that the C of every accepted spec in the corpora compiles -Werror (werror.sh).
+# that the C of every accepted spec the run added compiles -Werror (werror.sh).
 B=${1:-build}
 secs=${2:-60}
 shift 2 2>/dev/null
@@ -24,6 +24,8 @@ mkdir -p "$fz/seeds/weights"
 cp tests/fuzz/weights_seeds/* tests/fuzz/crashes/weights_* "$fz/seeds/weights/" 2>/dev/null
 
 status=0
+stamp=$fz/run-start
+: > "$stamp"
 for t in $targets; do
     log=$fz/$t.log
     dict=""
@@ -47,15 +49,21 @@ for t in $targets; do
         status=1
     fi
 done
-# The C of every accepted spec the run's corpora hold must compile -Werror: the
-# spec corpus as it is, the gen corpus through the specs its inputs build.
+# The C of every accepted spec the run added to the corpora must compile
+# -Werror: new spec inputs as they are, new gen inputs through the specs they
+# build (tests/fuzz/werror.sh B DIR checks a whole corpus).
 dirs=""
-case " $targets " in *" spec "*) dirs="$fz/corpus/spec" ;; esac
+rm -rf "$fz/new"
+mkdir -p "$fz/new/spec" "$fz/new/gen" "$fz/new/gen-specs"
+case " $targets " in *" spec "*)
+    find "$fz/corpus/spec" -type f -newer "$stamp" -exec cp {} "$fz/new/spec/" \;
+    dirs="$fz/new/spec" ;;
+esac
 case " $targets " in *" gen "*)
-    rm -rf "$fz/gen-specs"; mkdir -p "$fz/gen-specs"
-    NETC_FUZZ_SAVE=$fz/gen-specs nice -n 19 "$fz/fuzz_gen" -runs=0 -close_fd_mask=2 \
-        "$fz/corpus/gen" > /dev/null 2>&1
-    dirs="$dirs $fz/gen-specs" ;;
+    find "$fz/corpus/gen" -type f -newer "$stamp" -exec cp {} "$fz/new/gen/" \;
+    NETC_FUZZ_SAVE=$fz/new/gen-specs nice -n 19 "$fz/fuzz_gen" -runs=0 -close_fd_mask=2 \
+        "$fz/new/gen" > /dev/null 2>&1
+    dirs="$dirs $fz/new/gen-specs" ;;
 esac
 if [ -n "$dirs" ]; then
     out=$(nice -n 19 tests/fuzz/werror.sh "$B" $dirs 2>&1)

@@ -18,25 +18,12 @@
 
 /* ---- little-endian fields ---- */
 
-static uint8_t *put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        *p++ = (uint8_t)(v >> (8 * i));
-    return p;
-}
-
-static uint8_t *put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        *p++ = (uint8_t)(v >> (8 * i));
-    return p;
-}
 
 static uint8_t *put_f64(uint8_t *p, double v)
 {
     uint64_t bits;
     memcpy(&bits, &v, 8);
-    return put_u64(p, bits);
+    return netrt_put_u64(p, bits);
 }
 
 static uint32_t get_u32(const uint8_t **p)
@@ -148,24 +135,24 @@ static uint8_t *put_metrics(uint8_t *p, const NetrtMetrics *mt)
 
 static void put_state(uint8_t *p, const NetrtTrainState *st)
 {
-    p = put_u32(p, STATE_VERSION);
-    p = put_u32(p, (uint32_t)st->epoch);
+    p = netrt_put_u32(p, STATE_VERSION);
+    p = netrt_put_u32(p, (uint32_t)st->epoch);
     p = put_f64(p, st->seconds);
     for (int i = 0; i < 4; i++)
-        p = put_u64(p, st->rng.s[i]);
-    p = put_u32(p, (uint32_t)st->rows);
-    p = put_u32(p, (uint32_t)st->best_epoch);
-    p = put_u32(p, (uint32_t)st->since_best);
+        p = netrt_put_u64(p, st->rng.s[i]);
+    p = netrt_put_u32(p, (uint32_t)st->rows);
+    p = netrt_put_u32(p, (uint32_t)st->best_epoch);
+    p = netrt_put_u32(p, (uint32_t)st->since_best);
     p = put_f64(p, st->best_loss);
-    p = put_u32(p, (uint32_t)st->nhist);
-    p = put_u32(p, (uint32_t)st->batch);
-    p = put_u32(p, (uint32_t)st->optim_kind);
-    p = put_u32(p, (uint32_t)st->patience);
-    p = put_u32(p, (uint32_t)st->valid_rows);
-    p = put_u64(p, st->seed);
-    p = put_u64(p, st->data_hash);
+    p = netrt_put_u32(p, (uint32_t)st->nhist);
+    p = netrt_put_u32(p, (uint32_t)st->batch);
+    p = netrt_put_u32(p, (uint32_t)st->optim_kind);
+    p = netrt_put_u32(p, (uint32_t)st->patience);
+    p = netrt_put_u32(p, (uint32_t)st->valid_rows);
+    p = netrt_put_u64(p, st->seed);
+    p = netrt_put_u64(p, st->data_hash);
     for (int r = 0; r < st->rows; r++)
-        p = put_u32(p, (uint32_t)st->order[r]);
+        p = netrt_put_u32(p, (uint32_t)st->order[r]);
     for (int i = 0; i < st->nhist; i++) {
         const NetrtEpoch *e = &st->hist[i];
         p = put_f64(p, e->epoch);

@@ -94,4 +94,8 @@ void netrt_log_epoch(FILE *f, const NetrtModel *m, const NetrtEpoch *e);
 /* train.c: the class a row of outputs y (at offset at) predicts. */
 int netrt_predicted_class(const NetrtModel *m, const void *y, size_t at);
 
+/* weights.c: little-endian fields, shared with checkpoint.c; each returns p past the field. */
+uint8_t *netrt_put_u32(uint8_t *p, uint32_t v);
+uint8_t *netrt_put_u64(uint8_t *p, uint64_t v);
+
 #endif

@@ -31,14 +31,15 @@ static uint32_t crc32_ieee(const uint8_t *p, size_t n)
     return crc ^ 0xffffffffu;
 }
 
-static uint8_t *put_u32(uint8_t *p, uint32_t v)
+/* Little-endian fields of weights files and checkpoints (internal.h). */
+uint8_t *netrt_put_u32(uint8_t *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
         *p++ = (uint8_t)(v >> (8 * i));
     return p;
 }
 
-static uint8_t *put_u64(uint8_t *p, uint64_t v)
+uint8_t *netrt_put_u64(uint8_t *p, uint64_t v)
 {
     for (int i = 0; i < 8; i++)
         *p++ = (uint8_t)(v >> (8 * i));
@@ -65,7 +66,7 @@ static uint8_t *put_f64(uint8_t *p, double v)
 {
     uint64_t bits;
     memcpy(&bits, &v, 8);
-    return put_u64(p, bits);
+    return netrt_put_u64(p, bits);
 }
 
 static double get_f64(const uint8_t *p)
@@ -85,9 +86,9 @@ static size_t scale_section_size(const NetrtScaler *sc)
 static uint8_t *put_scale_section(uint8_t *p, const NetrtScaler *sc)
 {
     memcpy(p, SCALE_TAG, 4);
-    p = put_u32(p + 4, (uint32_t)(8 + 16 * (size_t)sc->n));
-    p = put_u32(p, (uint32_t)sc->kind);
-    p = put_u32(p, (uint32_t)sc->n);
+    p = netrt_put_u32(p + 4, (uint32_t)(8 + 16 * (size_t)sc->n));
+    p = netrt_put_u32(p, (uint32_t)sc->kind);
+    p = netrt_put_u32(p, (uint32_t)sc->n);
     for (int j = 0; j < sc->n; j++)
         p = put_f64(p, sc->mean[j]);
     for (int j = 0; j < sc->n; j++)
@@ -125,34 +126,34 @@ static uint8_t *serialize(const NetrtModel *m, const void *params, const NetrtSc
         return NULL;
     p = buf;
     memcpy(p, MAGIC, 8);
-    p = put_u32(p + 8, FORMAT_VERSION);
-    p = put_u32(p, (uint32_t)rs);
-    p = put_u64(p, m->layout_hash);
-    p = put_u64(p, m->num_params);
-    p = put_u32(p, (uint32_t)name_len);
+    p = netrt_put_u32(p + 8, FORMAT_VERSION);
+    p = netrt_put_u32(p, (uint32_t)rs);
+    p = netrt_put_u64(p, m->layout_hash);
+    p = netrt_put_u64(p, m->num_params);
+    p = netrt_put_u32(p, (uint32_t)name_len);
     memcpy(p, name, name_len);
     p += name_len;
     for (size_t i = 0; i < m->num_params; i++) {
         if (rs == 8) {
             uint64_t bits;
             memcpy(&bits, (const double *)params + i, 8);
-            p = put_u64(p, bits);
+            p = netrt_put_u64(p, bits);
         } else {
             uint32_t bits;
             memcpy(&bits, (const float *)params + i, 4);
-            p = put_u32(p, bits);
+            p = netrt_put_u32(p, bits);
         }
     }
     if (scale_section_size(sc))
         p = put_scale_section(p, sc);
     for (int i = 0; i < n_extra; i++) {
         memcpy(p, extra[i].tag, 4);
-        p = put_u32(p + 4, (uint32_t)extra[i].size);
+        p = netrt_put_u32(p + 4, (uint32_t)extra[i].size);
         if (extra[i].size)
             memcpy(p, extra[i].data, extra[i].size);
         p += extra[i].size;
     }
-    put_u32(p, crc32_ieee(buf, n - 4));
+    netrt_put_u32(p, crc32_ieee(buf, n - 4));
     *len = n;
     return buf;
 }

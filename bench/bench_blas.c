@@ -138,18 +138,18 @@ int main(int argc, char **argv)
     int batches[8], nb = bench_batches(argv[3], batches, 8), maxb = 1, maxw = 1;
     for (int k = 0; k < nb; k++) maxb = batches[k] > maxb ? batches[k] : maxb;
     c.np = bench_num_params(c.net);
-    c.p = malloc(sizeof(float) * (size_t)c.np);
-    c.g = malloc(sizeof(float) * (size_t)c.np);
+    c.p = bench_alloc(sizeof(float) * (size_t)c.np);
+    c.g = bench_alloc(sizeof(float) * (size_t)c.np);
     long off = 0;
     for (int l = 0; l < c.net->nlayers; l++) {
         const int in = c.net->sizes[l], out = c.net->sizes[l + 1];
         c.w[l] = c.p + off, c.gw[l] = c.g + off, off += (long)in * out;
         c.b[l] = c.p + off, c.gb[l] = c.g + off, off += out;
-        c.a[l + 1] = malloc(sizeof(float) * (size_t)maxb * out);
-        c.dz[l] = malloc(sizeof(float) * (size_t)maxb * out);
+        c.a[l + 1] = bench_alloc(sizeof(float) * (size_t)maxb * out);
+        c.dz[l] = bench_alloc(sizeof(float) * (size_t)maxb * out);
         maxw = in > maxw ? in : maxw;
     }
-    c.da = malloc(sizeof(float) * (size_t)maxb * maxw);
+    c.da = bench_alloc(sizeof(float) * (size_t)maxb * maxw);
     for (int k = 0; k < nb; k++) {
         init(&c);
         c.batch = batches[k];

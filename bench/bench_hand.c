@@ -166,15 +166,15 @@ int main(int argc, char **argv)
     for (int k = 0; k < nb; k++) maxb = batches[k] > maxb ? batches[k] : maxb;
     for (int l = 0; l < c.net->nlayers; l++) {
         const int in = c.net->sizes[l], out = c.net->sizes[l + 1];
-        c.w[l] = malloc(sizeof(float) * (size_t)in * out);
-        c.gw[l] = malloc(sizeof(float) * (size_t)in * out);
-        c.b[l] = malloc(sizeof(float) * (size_t)out);
-        c.gb[l] = malloc(sizeof(float) * (size_t)out);
-        c.a[l + 1] = malloc(sizeof(float) * (size_t)maxb * out);
-        c.dz[l] = malloc(sizeof(float) * (size_t)maxb * out);
+        c.w[l] = bench_alloc(sizeof(float) * (size_t)in * out);
+        c.gw[l] = bench_alloc(sizeof(float) * (size_t)in * out);
+        c.b[l] = bench_alloc(sizeof(float) * (size_t)out);
+        c.gb[l] = bench_alloc(sizeof(float) * (size_t)out);
+        c.a[l + 1] = bench_alloc(sizeof(float) * (size_t)maxb * out);
+        c.dz[l] = bench_alloc(sizeof(float) * (size_t)maxb * out);
         maxw = in > maxw ? in : maxw;
     }
-    c.da = malloc(sizeof(float) * (size_t)maxb * maxw);
+    c.da = bench_alloc(sizeof(float) * (size_t)maxb * maxw);
     if (argc > 4 && strcmp(argv[4], "infer") == 0) {
         init(&c);
         bench_run("hand", argv[1], "infer", 1, 1, infer_steps, &c);

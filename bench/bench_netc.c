@@ -115,12 +115,12 @@ int main(int argc, char **argv)
 #endif
     int batches[8], nb = bench_batches(argv[2], batches, 8), maxb = 1;
     for (int k = 0; k < nb; k++) if (batches[k] > maxb) maxb = batches[k];
-    c.params = malloc(sizeof(real) * K(_NUM_PARAMS));
-    c.grad = malloc(sizeof(real) * K(_NUM_PARAMS));
-    c.work = malloc(sizeof(real) * (size_t)K(_WORK_SIZE(maxb)));
-    c.y = malloc(sizeof(real) * K(_OUTPUT_SIZE));
-    c.grad2 = malloc(sizeof(real) * K(_NUM_PARAMS));
-    c.work2 = malloc(sizeof(real) * (size_t)K(_WORK_SIZE(maxb)));
+    c.params = bench_alloc(sizeof(real) * K(_NUM_PARAMS));
+    c.grad = bench_alloc(sizeof(real) * K(_NUM_PARAMS));
+    c.work = bench_alloc(sizeof(real) * (size_t)K(_WORK_SIZE(maxb)));
+    c.y = bench_alloc(sizeof(real) * K(_OUTPUT_SIZE));
+    c.grad2 = bench_alloc(sizeof(real) * K(_NUM_PARAMS));
+    c.work2 = bench_alloc(sizeof(real) * (size_t)K(_WORK_SIZE(maxb)));
     c.lr = (float)bench_env("BENCH_LR", 0.01);
     const char *name = strrchr(argv[1], '/') ? strrchr(argv[1], '/') + 1 : argv[1];
     char net[64];

@@ -167,8 +167,7 @@ void autodiff(Arena *a, IrGraph *g)
         if (v->kind == VAL_PARAM_GRAD) {
             v->offset = v->grad_of->offset;
         } else if (v->kind == VAL_ACT_GRAD) {
-            v->offset = work;
-            work += (size_t)v->size;
+            v->offset = ir_work_place(&work, v->size);
         }
     }
     g->work_total = work;

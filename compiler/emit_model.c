@@ -333,7 +333,11 @@ static char *emit_header(Emitter *e)
     buf_printf(&h, "#define %s_NUM_PARAMS %zu\n", P, g->num_params);
     buf_printf(&h, "/* Reals of workspace per sample: work holds %s_WORK_SIZE(n) reals. */\n", P);
     buf_printf(&h, "#define %s_WORK_PER_SAMPLE %zu\n", P, g->work_total);
-    buf_printf(&h, "#define %s_WORK_SIZE(n) ((n) * %s_WORK_PER_SAMPLE)\n\n", P, P);
+    buf_printf(&h, "#define %s_WORK_SIZE(n) ((n) * %s_WORK_PER_SAMPLE)\n", P, P);
+    buf_printf(&h, "/* Any buffer aligned for %s works; params, grad and work starting on a\n"
+                   " * %s_ALIGNMENT-byte boundary (posix_memalign, C11 aligned_alloc) keep the\n"
+                   " * vector kernels' loads within one cache line each. */\n", R, P);
+    buf_printf(&h, "#define %s_ALIGNMENT 64\n\n", P);
     buf_printf(&h, "/* Parameter tensors: offset and size in reals; weights are [out][in]. */\n");
     for (int i = 0; i < g->nparams; i++) {
         const IrValue *q = g->params[i];

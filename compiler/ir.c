@@ -152,6 +152,22 @@ static unsigned long long fnv_str(unsigned long long h, const char *s)
     return h;
 }
 
+/* A batch of n samples keeps the buffer at offset n * offset of the workspace,
+ * so buffers of a vector's width or more start on a multiple of 16 reals: with
+ * a 64-byte aligned workspace each one then starts on a cache line and the
+ * vector kernels' loads never straddle two (a misaligned base doubled mnist's
+ * inference time). Smaller buffers pack tightly; they are not vector-loaded. */
+enum { WORK_ALIGN_REALS = 16 };
+
+size_t ir_work_place(size_t *work, int size)
+{
+    if (size >= WORK_ALIGN_REALS)
+        *work = (*work + WORK_ALIGN_REALS - 1) / WORK_ALIGN_REALS * WORK_ALIGN_REALS;
+    size_t at = *work;
+    *work += (size_t)size;
+    return at;
+}
+
 unsigned long long ir_layout_hash(const IrGraph *g)
 {
     unsigned long long h = 0xcbf29ce484222325ULL;

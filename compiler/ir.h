@@ -119,6 +119,8 @@ IrValue *ir_new_value(Arena *a, IrGraph *g, IrValueKind kind, const char *name, 
 IrInstr *ir_add_fwd(Arena *a, IrGraph *g, IrOp op, IrValue *out, const AstStmt *src);
 IrInstr *ir_add_bwd(Arena *a, IrGraph *g, IrOp op, IrValue *out, const AstStmt *src);
 void ir_add_input(Arena *a, IrInstr *ins, IrValue *v);
+/* Places a work buffer of size reals per sample at *work and advances it. */
+size_t ir_work_place(size_t *work, int size);
 
 /* AST -> forward IR (lower.c). */
 IrGraph *lower(Arena *a, Diag *d, const NetSpec *spec);

@@ -101,10 +101,8 @@ bool shape_infer(Arena *a, Diag *d, IrGraph *g)
     size_t work = 0;
     for (int i = 0; i < g->nvalues; i++) {
         IrValue *v = g->values[i];
-        if (v->kind == VAL_ACT) {
-            v->offset = work;
-            work += (size_t)v->size;
-        }
+        if (v->kind == VAL_ACT)
+            v->offset = ir_work_place(&work, v->size);
     }
     g->work_fwd = g->work_total = work;
     if (work > MAX_WORK) {

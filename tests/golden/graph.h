@@ -14,6 +14,10 @@ typedef double graph_real;
 /* Reals of workspace per sample: work holds GRAPH_WORK_SIZE(n) reals. */
 #define GRAPH_WORK_PER_SAMPLE 91
 #define GRAPH_WORK_SIZE(n) ((n) * GRAPH_WORK_PER_SAMPLE)
+/* Any buffer aligned for graph_real works; params, grad and work starting on a
+ * GRAPH_ALIGNMENT-byte boundary (posix_memalign, C11 aligned_alloc) keep the
+ * vector kernels' loads within one cache line each. */
+#define GRAPH_ALIGNMENT 64
 
 /* Parameter tensors: offset and size in reals; weights are [out][in]. */
 #define GRAPH_A_W_OFFSET 0

@@ -738,17 +738,17 @@ static void mix_forward_pass(const mix_real *params, const mix_real *x, int n, i
     mix_x_dropout(work, x, n, train, seed);
     mix_h_linear(work + (size_t)n * 3, work, params + 0, params + 12, n);
     mix_h_leaky_relu(work + (size_t)n * 7, work + (size_t)n * 3, n);
-    mix_m_linear(work + (size_t)n * 11, work + (size_t)n * 7, params + 16, params + 176, n);
-    mix_m_maxout(work + (size_t)n * 51, work + (size_t)n * 11, n);
-    mix_y_linear(work + (size_t)n * 71, work + (size_t)n * 51, params + 216, n);
+    mix_m_linear(work + (size_t)n * 16, work + (size_t)n * 7, params + 16, params + 176, n);
+    mix_m_maxout(work + (size_t)n * 64, work + (size_t)n * 16, n);
+    mix_y_linear(work + (size_t)n * 84, work + (size_t)n * 64, params + 216, n);
     if (want_y)
-        mix_y_softmax(work + (size_t)n * 74, work + (size_t)n * 71, n);
+        mix_y_softmax(work + (size_t)n * 87, work + (size_t)n * 84, n);
 }
 
 void mix_forward(mix_real *y, const mix_real *params, const mix_real *x, int n, mix_real *work)
 {
     mix_forward_pass(params, x, n, 0, 0, 1, work);
-    for (int k = 0; k < n * 3; k++) y[k] = (work + (size_t)n * 74)[k];
+    for (int k = 0; k < n * 3; k++) y[k] = (work + (size_t)n * 87)[k];
 }
 
 double mix_loss(mix_real *y, const mix_real *params, const mix_real *x, const mix_real *t,
@@ -756,7 +756,7 @@ double mix_loss(mix_real *y, const mix_real *params, const mix_real *x, const mi
 {
     mix_forward_pass(params, x, n, train, dropout_seed, 1, work);
     double loss = 0.0;
-    loss += mix_loss_cross_entropy(work + (size_t)n * 71, t, n);
+    loss += mix_loss_cross_entropy(work + (size_t)n * 84, t, n);
     loss += mix_h_l1(params + 0);
     loss += mix_m_l1(params + 16);
     loss += mix_y_l1(params + 216);
@@ -764,7 +764,7 @@ double mix_loss(mix_real *y, const mix_real *params, const mix_real *x, const mi
     loss += mix_m_l2(params + 16);
     loss += mix_y_l2(params + 216);
     if (y) {
-        for (int k = 0; k < n * 3; k++) y[k] = (work + (size_t)n * 74)[k];
+        for (int k = 0; k < n * 3; k++) y[k] = (work + (size_t)n * 87)[k];
     }
     return loss;
 }
@@ -786,15 +786,15 @@ double mix_loss_grad(mix_real *grad, const mix_real *params, const mix_real *x, 
     mix_y_l1_bwd(grad + 216, params + 216);
     mix_m_l1_bwd(grad + 16, params + 16);
     mix_h_l1_bwd(grad + 0, params + 0);
-    loss += mix_loss_cross_entropy_bwd(work + (size_t)n * 77, work + (size_t)n * 71, t, n);
-    mix_y_linear_dx(work + (size_t)n * 80, work + (size_t)n * 77, params + 216, n);
-    mix_y_linear_dw(grad + 216, work + (size_t)n * 77, work + (size_t)n * 51, n);
-    mix_m_maxout_bwd(work + (size_t)n * 100, work + (size_t)n * 80, work + (size_t)n * 11, n);
-    mix_m_linear_dx(work + (size_t)n * 140, work + (size_t)n * 100, params + 16, n);
-    mix_m_linear_dw(grad + 16, work + (size_t)n * 100, work + (size_t)n * 7, n);
-    mix_m_linear_db(grad + 176, work + (size_t)n * 100, n);
-    mix_h_leaky_relu_bwd(work + (size_t)n * 144, work + (size_t)n * 140, work + (size_t)n * 3, n);
-    mix_h_linear_dw(grad + 0, work + (size_t)n * 144, work, n);
-    mix_h_linear_db(grad + 12, work + (size_t)n * 144, n);
+    loss += mix_loss_cross_entropy_bwd(work + (size_t)n * 90, work + (size_t)n * 84, t, n);
+    mix_y_linear_dx(work + (size_t)n * 96, work + (size_t)n * 90, params + 216, n);
+    mix_y_linear_dw(grad + 216, work + (size_t)n * 90, work + (size_t)n * 64, n);
+    mix_m_maxout_bwd(work + (size_t)n * 128, work + (size_t)n * 96, work + (size_t)n * 16, n);
+    mix_m_linear_dx(work + (size_t)n * 168, work + (size_t)n * 128, params + 16, n);
+    mix_m_linear_dw(grad + 16, work + (size_t)n * 128, work + (size_t)n * 7, n);
+    mix_m_linear_db(grad + 176, work + (size_t)n * 128, n);
+    mix_h_leaky_relu_bwd(work + (size_t)n * 172, work + (size_t)n * 168, work + (size_t)n * 3, n);
+    mix_h_linear_dw(grad + 0, work + (size_t)n * 172, work, n);
+    mix_h_linear_db(grad + 12, work + (size_t)n * 172, n);
     return loss;
 }

@@ -12,8 +12,12 @@ typedef float mix_real;
 #define MIX_OUTPUT_SIZE 3
 #define MIX_NUM_PARAMS 276
 /* Reals of workspace per sample: work holds MIX_WORK_SIZE(n) reals. */
-#define MIX_WORK_PER_SAMPLE 148
+#define MIX_WORK_PER_SAMPLE 176
 #define MIX_WORK_SIZE(n) ((n) * MIX_WORK_PER_SAMPLE)
+/* Any buffer aligned for mix_real works; params, grad and work starting on a
+ * MIX_ALIGNMENT-byte boundary (posix_memalign, C11 aligned_alloc) keep the
+ * vector kernels' loads within one cache line each. */
+#define MIX_ALIGNMENT 64
 
 /* Parameter tensors: offset and size in reals; weights are [out][in]. */
 #define MIX_H_W_OFFSET 0

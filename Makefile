@@ -156,7 +156,8 @@ FZ           = $(B)/fuzz
 FUZZ_CFLAGS  = $(CSTD) $(WARN) -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=undefined -MMD -MP
 FUZZ_OBJ     = $(patsubst $(B)/%,$(FZ)/%,$(filter-out $(B)/compiler/main.o,$(CC_OBJ)) $(RT_OBJ))
-FUZZ_BIN     = $(FZ)/fuzz_spec $(FZ)/fuzz_gen $(FZ)/fuzz_weights
+FUZZ_BIN     = $(FZ)/fuzz_spec $(FZ)/fuzz_gen $(FZ)/fuzz_weights $(FZ)/fuzz_csv $(FZ)/fuzz_idx \
+               $(FZ)/fuzz_checkpoint
 
 $(FZ)/compiler/%.o: compiler/%.c $(B)/compiler/parser.h $(B)/compiler/lexer.h
 	@mkdir -p $(@D)

@@ -105,11 +105,13 @@ int netrt_checkpointer_init(NetrtCheckpointer *c, const NetrtModel *m, const Net
         return 0;
     c->opt_size = netrt_optim_state_size(opt);
     c->state_size = state_bytes(rows, hist_cap);
-    sections(c, &most, sec, &n);
-    c->image_size = netrt_weights_file_size(m, sc, sec, n);
     c->opt = NETRT_MALLOC(c->opt_size, 1);
     c->state = NETRT_MALLOC(c->state_size, 1);
-    c->image = NETRT_MALLOC(c->image_size, 1);
+    if (c->opt && c->state) {
+        sections(c, &most, sec, &n);    /* points into state: allocated first */
+        c->image_size = netrt_weights_file_size(m, sc, sec, n);
+        c->image = NETRT_MALLOC(c->image_size, 1);
+    }
     if (!c->opt || !c->state || !c->image) {
         netrt_checkpointer_free(c);
         return -1;
@@ -247,10 +249,17 @@ static int get_state(const char *path, const uint8_t *p, NetrtTrainState *st, in
                    "of the run that wrote it");
         return -1;
     }
-    if ((int)epoch > st->hist_cap || (int)n > st->hist_cap) {
+    if (epoch > (uint32_t)st->hist_cap) {
         netrt_error(path, "checkpoint has reached epoch %u, beyond --epochs %d", epoch,
                     st->hist_cap);
         netrt_hint("give --epochs %u or more to continue it", epoch);
+        return -1;
+    }
+    /* one history record per epoch; the best epoch and the wait since are epochs too */
+    if (n > epoch || best_epoch > epoch || since > epoch) {
+        netrt_error(path, "checkpoint is damaged: its training state is inconsistent (epoch %u, "
+                    "%u history records, best epoch %u, %u epochs since)", epoch, n,
+                    best_epoch, since);
         return -1;
     }
     st->epoch = (int)epoch;
@@ -263,11 +272,18 @@ static int get_state(const char *path, const uint8_t *p, NetrtTrainState *st, in
     return 0;
 }
 
-static void get_history(const uint8_t *p, NetrtTrainState *st, int n)
+/* Reads n history records: record i is epoch i + 1, as the trainer writes them. */
+static int get_history(const char *path, const uint8_t *p, NetrtTrainState *st, int n)
 {
     for (int i = 0; i < n; i++) {
         NetrtEpoch *e = &st->hist[i];
-        e->epoch = (int)get_f64(&p);
+        double epoch = get_f64(&p);
+        if (epoch != i + 1) {
+            netrt_error(path, "checkpoint is damaged: history record %d is not epoch %d",
+                        i + 1, i + 1);
+            return -1;
+        }
+        e->epoch = i + 1;
         e->seconds = get_f64(&p);
         e->lr = get_f64(&p);
         e->batch_loss = get_f64(&p);
@@ -276,6 +292,25 @@ static void get_history(const uint8_t *p, NetrtTrainState *st, int n)
         get_metrics(&p, &e->test);
     }
     st->nhist = n;
+    return 0;
+}
+
+/* Reads the shuffle order, which must be a permutation of the rows. */
+static int get_order(const char *path, const uint8_t *p, NetrtTrainState *st)
+{
+    char *seen = NETRT_CALLOC((size_t)st->rows, 1);
+    int rc = seen ? 0 : -1;
+    for (int r = 0; rc == 0 && r < st->rows; r++) {
+        uint32_t v = get_u32(&p);
+        if (v >= (uint32_t)st->rows || seen[v]++) {
+            netrt_error(path, "checkpoint is damaged: the shuffle order is not a permutation");
+            rc = -1;
+        } else {
+            st->order[r] = (int)v;
+        }
+    }
+    free(seen);
+    return rc;
 }
 
 /* Finds a section that must be there with exactly size bytes (size 0: any). */
@@ -306,18 +341,12 @@ static int restore(NetrtCheckpointer *c, const char *path, const uint8_t *file, 
         return -1;
     if (!(p = need(path, file, len, "ORDR", 4 * (size_t)st->rows, &size)))
         return -1;
-    for (int r = 0; r < st->rows; r++) {
-        uint32_t v = get_u32(&p);
-        if (v >= (uint32_t)st->rows) {
-            netrt_error(path, "checkpoint is damaged: the shuffle order is not a permutation");
-            return -1;
-        }
-        st->order[r] = (int)v;
-    }
+    if (get_order(path, p, st))
+        return -1;
     if (!(p = need(path, file, len, "HIST", 8 * EPOCH_REALS * (size_t)n, &size)))
         return -1;
-    if (st->hist)
-        get_history(p, st, n);
+    if (st->hist && get_history(path, p, st, n))
+        return -1;
     if (!(p = need(path, file, len, "OPTS", 0, &size)))
         return -1;
     if (netrt_optim_state_load(opt, p, size)) {

@@ -527,13 +527,36 @@ static int read_rows(Csv *c, char **p, NetrtDataset *ds)
     return 0;
 }
 
-/* Parses CSV text (modified in place) into ds. */
-static int parse_csv(NetrtDataset *ds, const NetrtModel *m, const char *path, char *text,
-                     const NetrtDataSource *src, int flags)
+/* A NUL byte would end the text early: refused at its row and field. */
+static int check_no_nul(Csv *c, const char *text, size_t len)
+{
+    const char *nul = memchr(text, '\0', len), *line = text;
+    int col = 1;
+    if (!nul)
+        return 0;
+    c->line = 1;
+    for (const char *s = text; s < nul; s++) {
+        if (*s == '\n') {
+            c->line++;
+            line = s + 1;
+        }
+    }
+    for (const char *s = line; s < nul; s++)
+        col += *s == ',';
+    csv_error(c, col, "NUL byte in the file (is it binary?)");
+    return -1;
+}
+
+int netrt_dataset_parse_csv(NetrtDataset *ds, const NetrtModel *m, const char *path, char *text,
+                            size_t len, const NetrtDataSource *src, int flags)
 {
     Csv c = { .path = path, .m = m };
     char *p = text;
     int rc = -1;
+    memset(ds, 0, sizeof *ds);
+    snprintf(ds->path, sizeof ds->path, "%s", path);
+    if (check_no_nul(&c, text, len))
+        return -1;
     if ((unsigned char)p[0] == 0xef && (unsigned char)p[1] == 0xbb && (unsigned char)p[2] == 0xbf)
         p += 3;     /* UTF-8 byte order mark, as some spreadsheets write */
     c.feature_col = NETRT_MALLOC(m->input_size + 1, sizeof(int));
@@ -545,6 +568,8 @@ static int parse_csv(NetrtDataset *ds, const NetrtModel *m, const char *path, ch
     free(c.fields);
     free(c.feature_col);
     free(c.targets_col);
+    if (rc)
+        netrt_dataset_free(ds);
     return rc;
 }
 
@@ -580,10 +605,8 @@ int netrt_dataset_load(NetrtDataset *ds, const NetrtModel *m, const char *path,
     text = kind == NETRT_FILE_GZIP ? netrt_read_gzip(path, &len) : NETRT_READ_FILE(path, &len);
     if (!text)
         return -1;
-    rc = parse_csv(ds, m, path, text, src, flags);
+    rc = netrt_dataset_parse_csv(ds, m, path, text, len, src, flags);
     free(text);
-    if (rc)
-        netrt_dataset_free(ds);
     return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "checked.h"
@@ -119,6 +120,8 @@ int netrt_idx_labels_path(const char *path, char *out, size_t size)
 
 /* ---- IDX ---- */
 
+#define IDX_MAX_COUNT 0x7fffffffu   /* items, and values per item: they must fit an int */
+
 typedef struct {
     gzFile f;
     const char *path;
@@ -126,6 +129,69 @@ typedef struct {
     uint32_t dims[IDX_MAX_DIMS];
     uint64_t items, item_size;  /* dims[0], product of the other dims */
 } Idx;
+
+static uint32_t get_be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* "28x28": the dimensions after the first, or all of them from 0. */
+static void dims_text(const Idx *x, int from, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int d = from; d < x->ndims && used < size; d++)
+        used += (size_t)snprintf(out + used, size - used, "%s%u", d > from ? "x" : "",
+                                 (unsigned)x->dims[d]);
+}
+
+/* Checks the first 4 bytes: 00 00, the unsigned-byte type, 1..IDX_MAX_DIMS dimensions. */
+static int check_magic(const char *path, const unsigned char *h)
+{
+    if (h[0] != 0 || h[1] != 0 || h[3] == 0 || h[3] > IDX_MAX_DIMS) {
+        netrt_error(path, "not an IDX file (magic %02x %02x %02x %02x; IDX files start "
+                    "00 00, a type byte and 1..%d dimensions)", h[0], h[1], h[2], h[3],
+                    IDX_MAX_DIMS);
+        return -1;
+    }
+    if (h[2] != IDX_UBYTE) {
+        netrt_error(path, "IDX element type 0x%02x is not supported; netc reads unsigned "
+                    "bytes (type 0x08, as MNIST)", h[2]);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks the sizes: no zero dimension, at most IDX_MAX_COUNT items and values per
+ * item (checked factor by factor, so the product cannot overflow). */
+static int check_dims(Idx *x)
+{
+    char shape[128], item[128];
+    dims_text(x, 0, shape, sizeof shape);
+    dims_text(x, 1, item, sizeof item);
+    x->items = x->dims[0];
+    x->item_size = 1;
+    for (int d = 0; d < x->ndims; d++) {
+        if (x->dims[d] == 0) {
+            netrt_error(x->path, "IDX header declares a zero dimension (%s): nothing to load",
+                        shape);
+            return -1;
+        }
+        if (d > 0 && x->item_size > IDX_MAX_COUNT / x->dims[d]) {
+            netrt_error(x->path, "IDX header declares %u items of %s values: more than %u "
+                        "values per item", (unsigned)x->dims[0], item, IDX_MAX_COUNT);
+            return -1;
+        }
+        if (d > 0)
+            x->item_size *= x->dims[d];
+    }
+    if (x->items > IDX_MAX_COUNT) {
+        netrt_error(x->path, "IDX header declares %llu items: more than %u",
+                    (unsigned long long)x->items, IDX_MAX_COUNT);
+        return -1;
+    }
+    return 0;
+}
 
 /* Opens an IDX file and reads its header: 00 00 TYPE NDIMS, then NDIMS
  * big-endian u32 sizes. */
@@ -145,17 +211,8 @@ static int idx_open(Idx *x, const char *path)
         netrt_error(path, "not an IDX file: %ld bytes, shorter than the 4-byte header", n);
         return -1;
     }
-    if (h[0] != 0 || h[1] != 0 || h[3] == 0 || h[3] > IDX_MAX_DIMS) {
-        netrt_error(path, "not an IDX file (magic %02x %02x %02x %02x; IDX files start "
-                    "00 00, a type byte and 1..%d dimensions)", h[0], h[1], h[2], h[3],
-                    IDX_MAX_DIMS);
+    if (check_magic(path, h))
         return -1;
-    }
-    if (h[2] != IDX_UBYTE) {
-        netrt_error(path, "IDX element type 0x%02x is not supported; netc reads unsigned "
-                    "bytes (type 0x08, as MNIST)", h[2]);
-        return -1;
-    }
     x->ndims = h[3];
     n = read_bytes(x->f, path, h + 4, 4 * (size_t)x->ndims);
     if (n < 0)
@@ -165,21 +222,9 @@ static int idx_open(Idx *x, const char *path)
                     x->ndims);
         return -1;
     }
-    x->item_size = 1;
-    for (int d = 0; d < x->ndims; d++) {
-        const unsigned char *p = h + 4 + 4 * d;
-        x->dims[d] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-        if (d > 0)
-            x->item_size *= x->dims[d];
-    }
-    x->items = x->dims[0];
-    if (x->items == 0 || x->item_size == 0 || x->items > 0x7fffffff ||
-        x->item_size > 0x7fffffff) {
-        netrt_error(path, "IDX header declares %llu items of %llu bytes; nothing to load",
-                    (unsigned long long)x->items, (unsigned long long)x->item_size);
-        return -1;
-    }
-    return 0;
+    for (int d = 0; d < x->ndims; d++)
+        x->dims[d] = get_be32(h + 4 + 4 * d);
+    return check_dims(x);
 }
 
 static void idx_close(Idx *x)
@@ -189,14 +234,32 @@ static void idx_close(Idx *x)
     x->f = NULL;
 }
 
-/* "28x28" */
-static void dims_text(const Idx *x, char *out, size_t size)
+/* The error for a file that holds only have of the bytes of data its header announces. */
+static void truncated_error(const Idx *x, uint64_t have)
 {
-    size_t used = 0;
-    out[0] = '\0';
-    for (int d = 1; d < x->ndims && used < size; d++)
-        used += (size_t)snprintf(out + used, size - used, "%s%u", d > 1 ? "x" : "",
-                                 (unsigned)x->dims[d]);
+    char shape[96];
+    dims_text(x, 1, shape, sizeof shape);
+    netrt_error(x->path, "IDX file is truncated: the header announces %llu %s%s%s (%llu bytes) "
+                "but the file holds only %llu", (unsigned long long)x->items,
+                x->ndims > 1 ? "images" : "labels", x->ndims > 1 ? " of " : "", shape,
+                (unsigned long long)(x->items * x->item_size), (unsigned long long)have);
+}
+
+/* For a plain (uncompressed) regular file, whether it holds the bytes of data the
+ * header announces: checked before anything that size is allocated. Gzip
+ * streams have no size to compare with; they are checked as they are read. */
+static int check_plain_size(const Idx *x)
+{
+    struct stat sb;
+    uint64_t header = 4 + 4 * (uint64_t)x->ndims, have;
+    if (!gzdirect(x->f) || stat(x->path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return 0;
+    have = (uint64_t)sb.st_size > header ? (uint64_t)sb.st_size - header : 0;
+    if (have < x->items * x->item_size) {
+        truncated_error(x, have);
+        return -1;
+    }
+    return 0;
 }
 
 /* Reads n more bytes of item data into buf, or fails naming what is missing. */
@@ -206,11 +269,7 @@ static int idx_read(Idx *x, unsigned char *buf, size_t n, uint64_t done)
     if (r < 0)
         return -1;
     if ((size_t)r < n) {
-        uint64_t have = done + (uint64_t)r;
-        netrt_error(x->path, "IDX file is truncated: its header describes %llu items of %llu "
-                    "bytes (%llu bytes of data), but the data ends after %llu bytes",
-                    (unsigned long long)x->items, (unsigned long long)x->item_size,
-                    (unsigned long long)(x->items * x->item_size), (unsigned long long)have);
+        truncated_error(x, done + (uint64_t)r);
         return -1;
     }
     return 0;
@@ -231,11 +290,60 @@ static int idx_check_end(Idx *x)
     return 0;
 }
 
+/* Grows *buf of *cap elements of size elem to hold at least need of them, doubling
+ * (at most to limit), so memory follows the data a stream really holds. */
+static int grow(const Idx *x, void **buf, size_t *cap, size_t need, size_t limit, size_t elem)
+{
+    size_t want = *cap;
+    void *grown;
+    if (need <= *cap)
+        return 0;
+    while (want < need) {
+        size_t next = want ? want * 2 : CHUNK;
+        want = next < limit ? next : limit;
+    }
+    grown = realloc(*buf, want * elem);
+    if (!grown) {
+        netrt_error(x->path, "out of memory reading %zu x %zu bytes", want, elem);
+        return -1;
+    }
+    *buf = grown;
+    *cap = want;
+    return 0;
+}
+
+/* Reads total bytes of item data as floats in [0, 1]; NULL after an error. A
+ * plain file's size was checked, so its buffer is allocated at once; a gzip
+ * stream's grows with what it really decompresses to. */
+static float *read_pixels(Idx *x, size_t total)
+{
+    unsigned char *buf = NETRT_MALLOC(CHUNK, 1);
+    void *px = NULL;
+    size_t cap = 0, done = 0;
+    bool ok = buf != NULL;
+    if (ok && gzdirect(x->f))
+        ok = grow(x, &px, &cap, total, total, sizeof(float)) == 0;
+    while (ok && done < total) {
+        size_t n = total - done < CHUNK ? total - done : CHUNK;
+        ok = grow(x, &px, &cap, done + n, total, sizeof(float)) == 0 &&
+             idx_read(x, buf, n, done) == 0;
+        for (size_t i = 0; ok && i < n; i++)
+            ((float *)px)[done + i] = (float)buf[i] / 255.0f;
+        done += n;
+    }
+    free(buf);
+    if (!ok) {
+        free(px);
+        return NULL;
+    }
+    return px;
+}
+
 /* Reads every image as input_size floats in [0, 1]. */
 static int read_images(Idx *x, const NetrtModel *m, NetrtDataset *ds)
 {
     char shape[96];
-    dims_text(x, shape, sizeof shape);
+    dims_text(x, 1, shape, sizeof shape);
     if (x->ndims < 2) {
         netrt_error(x->path, "IDX file holds %llu single values (a labels file?); images need "
                     "at least 2 dimensions", (unsigned long long)x->items);
@@ -248,24 +356,11 @@ static int read_images(Idx *x, const NetrtModel *m, NetrtDataset *ds)
                     m->spec_path ? m->spec_path : "?", m->input_size);
         return -1;
     }
-    size_t total = (size_t)x->items * (size_t)x->item_size, done = 0;
-    unsigned char *buf = NETRT_MALLOC(CHUNK, 1);
-    ds->x = NETRT_MALLOC(total, sizeof(float));
-    if (!buf || !ds->x) {
-        free(buf);
+    if (check_plain_size(x))
         return -1;
-    }
-    while (done < total) {
-        size_t n = total - done < CHUNK ? total - done : CHUNK;
-        if (idx_read(x, buf, n, done)) {
-            free(buf);
-            return -1;
-        }
-        for (size_t i = 0; i < n; i++)
-            ds->x[done + i] = (float)buf[i] / 255.0f;
-        done += n;
-    }
-    free(buf);
+    ds->x = read_pixels(x, (size_t)x->items * (size_t)x->item_size);
+    if (!ds->x)
+        return -1;
     ds->rows = (int)x->items;
     ds->num_features = (int)m->input_size;
     return idx_check_end(x);
@@ -324,6 +419,8 @@ static int read_labels(Idx *x, const NetrtModel *m, NetrtDataset *ds, const char
                     "outputs that are not one class", m->name, k);
         return -1;
     }
+    if (check_plain_size(x))
+        return -1;
     bool has_label = m->classification && m->target != NETRT_TARGET_REAL;
     unsigned char *buf = NETRT_MALLOC((size_t)x->items, 1);
     ds->t = NETRT_MALLOC((size_t)x->items * k, sizeof(float));

@@ -2,7 +2,7 @@
  * API (netrt.h) and not installed: file sniffing and gzip reading (idx.c), the
  * weights file's section writer and reader (weights.c, used by checkpoint.c),
  * the training state checkpoints hold (train.c, checkpoint.c) and the CSV log
- * (report.c). */
+ * (report.c), and the CSV parser on text in memory (data.c, for the fuzzer). */
 #ifndef NETRT_INTERNAL_H
 #define NETRT_INTERNAL_H
 
@@ -23,6 +23,12 @@ char *netrt_read_gzip(const char *path, size_t *len);
 /* Writes path with its last 'images-idx3' replaced by 'labels-idx1' into out;
  * returns 0 when path contains no 'images-idx3'. */
 int netrt_idx_labels_path(const char *path, char *out, size_t size);
+
+/* ---- data.c ---- */
+/* Parses CSV text of len bytes (text[len] is a NUL; the text is modified in
+ * place) as the file path into ds: netrt_dataset_load after reading the file. */
+int netrt_dataset_parse_csv(NetrtDataset *ds, const NetrtModel *m, const char *path, char *text,
+                            size_t len, const NetrtDataSource *src, int flags);
 
 /* ---- weights.c ---- */
 /* A tagged section of a weights file (docs/weights.md): 4 ASCII bytes and a payload. */

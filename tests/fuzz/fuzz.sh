@@ -2,8 +2,8 @@
 # tests/fuzz/fuzz.sh B SECONDS [TARGET...]: runs each libFuzzer target (built by `make
 # fuzz-build` into B/fuzz) for SECONDS seconds at nice 19. The corpora live in
 # B/fuzz/corpus/TARGET and grow from run to run; every run also reads the seeds:
-# every .net in the repository (spec target), tests/fuzz/weights_seeds (weights
-# target) and the saved crashes of tests/fuzz/crashes. The gen target (bytes are
+# every .net in the repository (spec target), tests/fuzz/TARGET_seeds (weights,
+# csv, idx, checkpoint) and the saved crashes of tests/fuzz/crashes. The gen target (bytes are
 # choices that build a spec) starts from nothing. A crash stops the run and
 # leaves the input in B/fuzz/artifacts/; keep it under tests/fuzz/crashes/ once
 # fixed. Prints one summary line per target with its executions, then checks
@@ -11,7 +11,7 @@
 B=${1:-build}
 secs=${2:-60}
 shift 2 2>/dev/null
-targets=${*:-spec gen weights}
+targets=${*:-spec gen weights csv idx checkpoint}
 fz=$B/fuzz
 mkdir -p "$fz/corpus/spec" "$fz/corpus/gen" "$fz/corpus/weights" "$fz/artifacts" \
     "$fz/seeds/spec" "$fz/seeds/gen"
@@ -20,8 +20,10 @@ for f in $(git ls-files '*.net' 2>/dev/null || find . -name '*.net' -not -path '
     cp "$f" "$fz/seeds/spec/$(echo "$f" | tr '/' '_')"
 done
 cp tests/fuzz/crashes/spec_* "$fz/seeds/spec/" 2>/dev/null
-mkdir -p "$fz/seeds/weights"
-cp tests/fuzz/weights_seeds/* tests/fuzz/crashes/weights_* "$fz/seeds/weights/" 2>/dev/null
+for t in weights csv idx checkpoint; do
+    mkdir -p "$fz/corpus/$t" "$fz/seeds/$t"
+    cp tests/fuzz/${t}_seeds/* tests/fuzz/crashes/${t}_* "$fz/seeds/$t/" 2>/dev/null
+done
 
 status=0
 stamp=$fz/run-start

@@ -1,6 +1,7 @@
 /* test_data.c: CSV loading: target encodings for each target kind, skipped
  * lines and CRLF, target columns by name or index, gzipped CSV, the exact
- * path:row:col of every kind of error, held-out splits and input scaling. */
+ * path:row:col of every kind of error (NUL bytes included), a BOM, long lines,
+ * held-out splits and input scaling. */
 #include <stdbool.h>
 
 #include "check.h"
@@ -181,6 +182,69 @@ static void test_errors(void)
     expect_error(&real2, "reg_cols.csv", "a,b,y\n1,2,3\n",
                  "reg_cols.csv:1:1: error: expected 2 feature columns followed by 2 target "
                  "columns (4 columns), found 3 columns");
+}
+
+/* Writes n bytes (NULs included) to name in the scratch directory. */
+static const char *write_tmp_bytes(const char *name, const char *bytes, size_t n)
+{
+    const char *path = tmp_path(name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(bytes, 1, n, f) != n || fclose(f) != 0)
+        exit(1);
+    return path;
+}
+
+/* A NUL byte (a binary file) is refused at its row and column, not read as the end. */
+static void test_nul_bytes(void)
+{
+    static const char rows[] = "a,b,label\n1,2,0\n1,\0,1\n3,4,2\n";
+    static const char first[] = "\0a,b,label\n1,2,0\n";
+    NetrtDataset ds;
+    capture_begin();
+    CHECK(netrt_dataset_load_csv(&ds, &onehot3, write_tmp_bytes("nul.csv", rows,
+                                 sizeof rows - 1)) == -1);
+    CHECK_CONTAINS(capture_end(), "nul.csv:3:2: error: NUL byte in the file (is it binary?)");
+    CHECK(ds.x == NULL && ds.t == NULL && ds.label == NULL);
+    capture_begin();
+    CHECK(netrt_dataset_load_csv(&ds, &onehot3, write_tmp_bytes("nul1.csv", first,
+                                 sizeof first - 1)) == -1);
+    CHECK_CONTAINS(capture_end(), "nul1.csv:1:1: error: NUL byte in the file (is it binary?)");
+}
+
+/* Accepted: a UTF-8 byte order mark, CRLF line ends, no newline at the end. */
+static void test_bom_crlf_no_final_newline(void)
+{
+    NetrtDataset ds;
+    const char *p = write_tmp("bom.csv", "\xef\xbb\xbf" "a,b,label\r\n1,2,0\r\n3,4,2");
+    if (CHECK(netrt_dataset_load_csv(&ds, &onehot3, p) == 0)) {
+        CHECK_EQ_INT(ds.rows, 2);
+        CHECK(ds.x[0] == 1 && ds.x[3] == 4 && ds.label[0] == 0 && ds.label[1] == 2);
+        netrt_dataset_free(&ds);
+    }
+    expect_error(&onehot3, "header_only.csv", "a,b,label",
+                 "header_only.csv:2:1: error: expected data rows after the header, found none");
+}
+
+/* Lines longer than any buffer: the loader has none; messages quote 40 bytes at most. */
+static void test_long_lines(void)
+{
+    size_t cell = 300000, cols = 100000;
+    char *text = malloc(cell + cols * 2 + 64);
+    if (!CHECK(text != NULL))
+        return;
+    size_t n = (size_t)sprintf(text, "a,b,label\n1,");
+    memset(text + n, 'x', cell);
+    strcpy(text + n + cell, ",0\n");
+    expect_error(&onehot3, "long_cell.csv", text,
+                 "long_cell.csv:2:2: error: expected a number, found "
+                 "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\n");
+    n = (size_t)sprintf(text, "a,b,label\n");
+    for (size_t i = 0; i < cols; i++)
+        text[n++] = '1', text[n++] = ',';
+    strcpy(text + n - 1, "\n");
+    expect_error(&onehot3, "wide_row.csv", text,
+                 "wide_row.csv:2:4: error: expected 3 columns as in the header, found 100000");
+    free(text);
 }
 
 /* The exact loader keeps the text's double value; the float arrays round it. */
@@ -458,6 +522,9 @@ int main(void)
     test_real_targets();
     test_inputs_only();
     test_errors();
+    test_nul_bytes();
+    test_bom_crlf_no_final_newline();
+    test_long_lines();
     test_exact_values();
     test_scaler();
     test_missing_file();

@@ -1,7 +1,8 @@
 /* test_idx.c: IDX data sets (MNIST's format), written here byte by byte, plain
  * and gzipped: images flattened to [0, 1], labels as classes, the labels path
  * derived from the images path, and an error naming the file for a wrong magic,
- * an unsupported type, truncation, a count or size mismatch, and a bad label. */
+ * an unsupported type, truncation (also of a header announcing 2^31 - 1 images),
+ * zero or overflowing dimensions, a count or size mismatch, and a bad label. */
 #include <zlib.h>
 
 #include "check.h"
@@ -161,8 +162,18 @@ static void test_errors(void)
     expect_error(write_bytes("short.idx", b, 6, 0), lab, &img6,
                  "short.idx: error: IDX file is truncated inside its header");
     expect_error(images_file("cut.gz", 1, 3, 4), lab, &img6,
-                 "cut.gz: error: IDX file is truncated: its header describes 3 items of 6 "
-                 "bytes (18 bytes of data), but the data ends after 14 bytes");
+                 "cut.gz: error: IDX file is truncated: the header announces 3 images of 2x3 "
+                 "(18 bytes) but the file holds only 14");
+    expect_error(images_file("cut.idx", 0, 3, 4), lab, &img6,
+                 "cut.idx: error: IDX file is truncated: the header announces 3 images of 2x3 "
+                 "(18 bytes) but the file holds only 14");
+    unsigned three[1] = { 3 };
+    n = header(b, 0x08, 1, three);
+    b[n++] = 1;
+    b[n++] = 2;
+    expect_error(img, write_bytes("cut.lab", b, n, 0), &img6,
+                 "cut.lab: error: IDX file is truncated: the header announces 3 labels "
+                 "(3 bytes) but the file holds only 2");
     expect_error(images_file("extra.idx", 0, 2, 0), labels_file("two.lab", 0, 2, 0), &img6,
                  "extra.idx: error: IDX file has data after the 2 items its header describes");
     expect_error(img, labels_file("four.lab", 0, 4, 0), &img6,
@@ -189,12 +200,51 @@ static void test_errors(void)
     expect_error(gz, lab, &img6, "corrupt.gz: error: cannot read: ");
 }
 
+/* Headers that announce more than the file holds, or sizes that cannot be: the
+ * error comes before anything of the announced size is allocated (under ASan an
+ * allocation of 2^31 - 1 images of 28x28 floats aborts). */
+static void test_bad_sizes(void)
+{
+    unsigned char b[64];
+    const char *lab = labels_file("sizes.lab", 0, 3, 0);
+    NetrtModel mnist = img6;
+    mnist.input_size = 784;
+    unsigned huge[3] = { 0x7fffffff, 28, 28 };
+    size_t n = header(b, 0x08, 3, huge);
+    expect_error(write_bytes("huge-images-idx3-ubyte", b, n, 0), lab, &mnist,
+                 "huge-images-idx3-ubyte: error: IDX file is truncated: the header announces "
+                 "2147483647 images of 28x28 (1683627179248 bytes) but the file holds only 0");
+    memset(b + n, 7, 20);
+    expect_error(write_bytes("huge-images-idx3-ubyte.gz", b, n + 20, 1), lab, &mnist,
+                 "huge-images-idx3-ubyte.gz: error: IDX file is truncated: the header "
+                 "announces 2147483647 images of 28x28 (1683627179248 bytes) but the file "
+                 "holds only 20");
+    unsigned zero[3] = { 3, 0, 3 };
+    n = header(b, 0x08, 3, zero);
+    expect_error(write_bytes("zero.idx", b, n, 0), lab, &img6,
+                 "zero.idx: error: IDX header declares a zero dimension (3x0x3): nothing to load");
+    unsigned wide[4] = { 3, 65536, 65536, 65536 };
+    n = header(b, 0x08, 4, wide);
+    expect_error(write_bytes("wide.idx", b, n, 0), lab, &img6,
+                 "wide.idx: error: IDX header declares 3 items of 65536x65536x65536 values: "
+                 "more than 2147483647 values per item");
+    unsigned many[1] = { 0x80000000u };
+    n = header(b, 0x08, 1, many);
+    expect_error(write_bytes("many.idx", b, n, 0), lab, &img6,
+                 "many.idx: error: IDX header declares 2147483648 items: more than 2147483647");
+    unsigned zero_items[3] = { 0, 2, 3 };
+    n = header(b, 0x08, 3, zero_items);
+    expect_error(write_bytes("none.idx", b, n, 0), lab, &img6,
+                 "none.idx: error: IDX header declares a zero dimension (0x2x3): nothing to load");
+}
+
 int main(void)
 {
     tmpdir_create();
     test_plain_and_gzip();
     test_derived_labels();
     test_errors();
+    test_bad_sizes();
     tmpdir_remove();
     return check_summary("test_idx");
 }

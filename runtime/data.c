@@ -4,6 +4,7 @@
  * was expected there. IDX files go to idx.c. */
 #include <ctype.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -36,14 +37,65 @@ typedef struct {
 
 static void csv_error(const Csv *c, int col, const char *fmt, ...) NETRT_PRINTF(3, 4);
 
+/* Length of the valid UTF-8 sequence at s (1 to 4 bytes), or 0 if none starts there. */
+static int utf8_len(const unsigned char *s)
+{
+    unsigned char lo = 0x80, hi = 0xbf;
+    int n;
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        n = 2;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        n = 3;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (s[0] == 0xe0)
+        lo = 0xa0;      /* overlong */
+    else if (s[0] == 0xed)
+        hi = 0x9f;      /* surrogates */
+    else if (s[0] == 0xf0)
+        lo = 0x90;      /* overlong */
+    else if (s[0] == 0xf4)
+        hi = 0x8f;      /* beyond U+10FFFF */
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (int i = 2; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* Writes text to stderr with control bytes and broken UTF-8 (binary junk, a cell
+ * cut inside a character) shown as '?': a bad file cannot put terminal escapes
+ * on the user's screen. */
+static void put_clean(const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    while (*s) {
+        int n = utf8_len(s);
+        if (n == 0 || (n == 1 && (*s < 0x20 || *s == 0x7f))) {
+            fputc('?', stderr);
+            s++;
+        } else {
+            fwrite(s, 1, (size_t)n, stderr);
+            s += n;
+        }
+    }
+}
+
 static void csv_error(const Csv *c, int col, const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
     fflush(stdout);
     fprintf(stderr, "%s:%d:%d: error: ", c->path, c->line, col);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    put_clean(msg);
     fputc('\n', stderr);
 }
 
@@ -209,9 +261,12 @@ static int resolve_column(const Csv *c, char **names, int ncols, const char *ite
                   "(0..%d, or -1..-%d from the end)", item, ncols, ncols - 1, ncols);
     else
         csv_error(c, 1, "no column named '%.60s' in the header", item);
-    fprintf(stderr, "hint: the columns are");
-    for (int i = 0; i < ncols && i < 12; i++)
-        fprintf(stderr, "%s '%.30s'", i ? "," : "", names[i]);
+    char hint[512];
+    size_t used = (size_t)snprintf(hint, sizeof hint, "hint: the columns are");
+    for (int i = 0; i < ncols && i < 12 && used < sizeof hint; i++)
+        used += (size_t)snprintf(hint + used, sizeof hint - used, "%s '%.30s'", i ? "," : "",
+                                 names[i]);
+    put_clean(hint);
     fprintf(stderr, "%s\n", ncols > 12 ? ", ..." : "");
     return -1;
 }
@@ -491,11 +546,11 @@ static int alloc_rows(const Csv *c, NetrtDataset *ds, int max_rows, bool exact)
     return ds->x && (ds->t || c->cols == COLS_NONE) && (ds->label || !has_label) ? 0 : -1;
 }
 
-static int count_lines(const char *s)
+static size_t count_lines(const char *s, size_t len)
 {
-    int n = 1;
-    for (; *s; s++)
-        n += *s == '\n';
+    size_t n = 1;
+    for (const char *end = s + len; (s = memchr(s, '\n', (size_t)(end - s))) != NULL; s++)
+        n++;
     return n;
 }
 
@@ -547,6 +602,16 @@ static int check_no_nul(Csv *c, const char *text, size_t len)
     return -1;
 }
 
+/* Rows and line numbers are ints. */
+static int check_line_count(Csv *c, const char *text, size_t len)
+{
+    if (count_lines(text, len) < INT_MAX)
+        return 0;
+    c->line = INT_MAX;
+    csv_error(c, 1, "the file has more than %d lines, the most netc reads", INT_MAX - 1);
+    return -1;
+}
+
 int netrt_dataset_parse_csv(NetrtDataset *ds, const NetrtModel *m, const char *path, char *text,
                             size_t len, const NetrtDataSource *src, int flags)
 {
@@ -555,7 +620,7 @@ int netrt_dataset_parse_csv(NetrtDataset *ds, const NetrtModel *m, const char *p
     int rc = -1;
     memset(ds, 0, sizeof *ds);
     snprintf(ds->path, sizeof ds->path, "%s", path);
-    if (check_no_nul(&c, text, len))
+    if (check_no_nul(&c, text, len) || check_line_count(&c, text, len))
         return -1;
     if ((unsigned char)p[0] == 0xef && (unsigned char)p[1] == 0xbb && (unsigned char)p[2] == 0xbf)
         p += 3;     /* UTF-8 byte order mark, as some spreadsheets write */
@@ -563,7 +628,8 @@ int netrt_dataset_parse_csv(NetrtDataset *ds, const NetrtModel *m, const char *p
     c.targets_col = NETRT_MALLOC(m->output_size + 1, sizeof(int));
     if (c.feature_col && c.targets_col &&
         read_header(&c, &p, flags & NETRT_LOAD_TARGETS_OPTIONAL, src ? src->target : NULL) == 0
-        && alloc_rows(&c, ds, count_lines(p), flags & NETRT_LOAD_EXACT) == 0)
+        && alloc_rows(&c, ds, (int)count_lines(p, len - (size_t)(p - text)),
+                      flags & NETRT_LOAD_EXACT) == 0)
         rc = read_rows(&c, &p, ds);
     free(c.fields);
     free(c.feature_col);

@@ -3,6 +3,7 @@
  * temporary file and rename, so a failed save never damages the old file. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -318,6 +319,12 @@ static int parse_sections(NetrtWeightsFile *wf, const uint8_t *p, size_t left, c
             for (uint32_t j = 0; j < n; j++) {
                 sc->mean[j] = get_f64(p + 16 + 8 * j);
                 sc->std[j] = get_f64(p + 16 + 8 * ((size_t)n + j));
+                /* a fitted scaling divides by std > 0; anything else would make NaNs */
+                if (!isfinite(sc->mean[j]) || !isfinite(sc->std[j]) || !(sc->std[j] > 0)) {
+                    netrt_error(path, "weights file has a malformed input-scaling section "
+                                "(feature %u: mean %g, std %g)", j + 1, sc->mean[j], sc->std[j]);
+                    return -1;
+                }
             }
         }
         p += 8 + size;

@@ -247,6 +247,16 @@ static void test_long_lines(void)
     free(text);
 }
 
+/* Cells are quoted in messages with control bytes and broken UTF-8 as '?': a file
+ * cannot put terminal escapes on the screen. Valid UTF-8 is shown as it is. */
+static void test_messages_clean(void)
+{
+    expect_error(&onehot3, "escape.csv", "a,b,label\n1,\033[31mred\xe2\x82,0\n",
+                 "escape.csv:2:2: error: expected a number, found '?[31mred?" "?'\n");
+    expect_error(&onehot3, "utf8.csv", "a,b,label\n1,gr\xc3\xb6\xc3\x9f" "e,0\n",
+                 "utf8.csv:2:2: error: expected a number, found 'gr\xc3\xb6\xc3\x9f" "e'\n");
+}
+
 /* The exact loader keeps the text's double value; the float arrays round it. */
 static void test_exact_values(void)
 {
@@ -525,6 +535,7 @@ int main(void)
     test_nul_bytes();
     test_bom_crlf_no_final_newline();
     test_long_lines();
+    test_messages_clean();
     test_exact_values();
     test_scaler();
     test_missing_file();

@@ -191,6 +191,13 @@ static void test_scale_section(void)
     memcpy(d + n, "ZZZZ\x30\0\0\0abc", 11);
     m = seal(d, n + 11);
     expect_load_error(&toy_logistic, d, m, "weights file is corrupted (a section runs past the end)");
+    /* A std of 0 (or NaN, or a NaN mean) would make every scaled input NaN. */
+    sd[1] = 0;
+    CHECK_EQ_INT(netrt_weights_save_scaled(&toy_logistic, P1, &sc, path), 0);
+    n = slurp(path, d, sizeof d);
+    expect_load_error(&toy_logistic, d, n, "weights file has a malformed input-scaling section "
+                      "(feature 2: mean -2, std 0)");
+    sd[1] = 3.0;
     /* A scaling section for another input size is refused. */
     mean[0] = 0;
     NetrtScaler three = { NETRT_SCALE_STANDARD, 1, mean, sd };

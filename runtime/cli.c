@@ -420,8 +420,13 @@ static int train_command(const NetrtModel *m, Session *s, const Args *a)
     o.scaler = &s->scale;
     /* A report that failed after the epochs ran does not cost the trained weights. */
     rc = netrt_train(m, s->params, &s->data, has_test ? &s->test : NULL, &o, &r) ? EXIT_INPUT : 0;
-    if (rc && !r.trained)
+    /* A run that stopped early (divergence, checkpoint error) may hold non-finite
+     * parameters: an existing --out file is worth more than they are. */
+    if (rc && !r.trained) {
+        if (a->out)
+            fprintf(stderr, "note: the weights were not saved; '%s' was not written\n", a->out);
         return rc;
+    }
     print_notes(&o, &r);
     print_results(m, s, &o, &r, has_test);
     if (a->out) {

@@ -375,6 +375,7 @@ typedef struct {
     void *best;                 /* early stopping: the best epoch's parameters */
     NetrtEpoch *hist;           /* every epoch so far (plot, checkpoints), or NULL */
     int nhist, hist_cap;
+    int saved_epoch;            /* the epoch of the checkpoint on disk, 0 if none */
     FILE *log;
     Batch batch, eval;
     NetrtOptimizer opt;
@@ -453,11 +454,137 @@ static int check_dataset(const NetrtModel *m, const NetrtDataset *ds)
     return 0;
 }
 
-static void report_nonfinite(double loss, int epoch, int batch, int batches, double lr)
+/* ---- divergence: a non-finite loss, gradient or parameter stops the run ---- */
+
+/* The first non-finite value of a parameter-sized vector (gradient or parameters). */
+typedef struct {
+    int tensor;                 /* index into m->params; -1 when every value is finite */
+    size_t at;                  /* element within that tensor */
+    double value;
+} NonFinite;
+
+/* The index of the first non-finite value of v[from, from + n), or n if none. */
+static size_t first_nonfinite(const NetrtModel *m, const void *v, size_t from, size_t n)
 {
-    netrt_error(NULL, "training stopped: the loss is %g at epoch %d, batch %d of %d",
-                loss, epoch, batch, batches);
-    netrt_hint("lower the learning rate (now --lr %g) or scale the input features", lr);
+    if (m->real_size == 8) {
+        const double *d = (const double *)v + from;
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite(d[i]))
+                return i;
+    } else {
+        const float *f = (const float *)v + from;
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite(f[i]))
+                return i;
+    }
+    return n;
+}
+
+/* One pass over v, stopping at the first non-finite value: cheap next to the
+ * loss_grad call that produced v. Then, only if there is one, the first tensor
+ * (in the model's order) holding one. */
+static NonFinite find_nonfinite(const NetrtModel *m, const void *v)
+{
+    NonFinite nf = { -1, 0, 0.0 };
+    if (first_nonfinite(m, v, 0, m->num_params) == m->num_params)
+        return nf;
+    for (int k = 0; k < m->num_param_tensors; k++) {
+        const NetrtParamInfo *p = &m->params[k];
+        size_t i = first_nonfinite(m, v, p->offset, p->size);
+        if (i < p->size) {
+            nf.tensor = k;
+            nf.at = i;
+            nf.value = netrt_get(m, v, p->offset + i);
+            break;
+        }
+    }
+    return nf;
+}
+
+/* "[4][2]" for a weight matrix [rows][cols], "[4]" for a vector. */
+static void format_index(char *out, size_t size, const NetrtParamInfo *p, size_t at)
+{
+    if (p->cols > 1)
+        snprintf(out, size, "[%zu][%zu]", at / (size_t)p->cols, at % (size_t)p->cols);
+    else
+        snprintf(out, size, "[%zu]", at);
+}
+
+typedef enum { BAD_LOSS, BAD_GRADIENT, BAD_UPDATE } BadKind;
+
+/* What went non-finite, and where the run was. */
+typedef struct {
+    BadKind kind;
+    int epoch, batch, batches;  /* batches 0: a full-batch (L-BFGS) iteration */
+    double loss;                /* the batch's loss */
+    NonFinite nf;               /* the tensor, for BAD_GRADIENT and BAD_UPDATE */
+    double lr;
+} Divergence;
+
+/* "nan", "inf" or "-inf" (glibc prints a NaN with its sign bit as "-nan"). */
+static const char *nonfinite_name(double v)
+{
+    return isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
+}
+
+static void report_divergence(const NetrtModel *m, const Divergence *dv)
+{
+    char where[96], index[64] = "";
+    const NetrtParamInfo *p = dv->kind == BAD_LOSS ? NULL : &m->params[dv->nf.tensor];
+    if (dv->batches > 0)
+        snprintf(where, sizeof where, "epoch %d, batch %d of %d", dv->epoch, dv->batch,
+                 dv->batches);
+    else
+        snprintf(where, sizeof where, "epoch %d (L-BFGS, full batch)", dv->epoch);
+    if (p)
+        format_index(index, sizeof index, p, dv->nf.at);
+    if (dv->kind == BAD_LOSS)
+        netrt_error(NULL, "training stopped at %s: the loss is %s", where,
+                    nonfinite_name(dv->loss));
+    else if (dv->kind == BAD_GRADIENT)
+        netrt_error(NULL, "training stopped at %s: the gradient of '%s' has a non-finite value "
+                    "(%s at %s)", where, p->name, nonfinite_name(dv->nf.value), index);
+    else
+        netrt_error(NULL, "training stopped at %s: the update made '%s' non-finite (%s at %s) "
+                    "from a finite gradient", where, p->name, nonfinite_name(dv->nf.value), index);
+    /* A finite loss with an infinite slope is the spec's math, not the step size. */
+    if (dv->kind == BAD_GRADIENT && isfinite(dv->loss))
+        netrt_hint("the loss is finite (%g) there: a formula in the spec may have an infinite "
+                   "derivative at these values (sqrt or log at 0)", dv->loss);
+    if (dv->batches == 0)
+        netrt_hint("scale the input features (--scale standard), lower --lr (now %g) or try "
+                   "--optimizer adam", dv->lr);
+    else
+        netrt_hint("lower the learning rate (now --lr %g), scale the input features "
+                   "(--scale standard) or clip the gradient (--clip 1)", dv->lr);
+}
+
+/* After a loss_grad: whether the loss and then every gradient tensor are finite
+ * (dv says which was not). */
+static bool gradient_finite(const NetrtModel *m, const void *grad, Divergence *dv)
+{
+    dv->kind = isfinite(dv->loss) ? BAD_GRADIENT : BAD_LOSS;
+    if (dv->kind == BAD_LOSS)
+        return false;
+    dv->nf = find_nonfinite(m, grad);
+    return dv->nf.tensor < 0;
+}
+
+/* After an update from a finite gradient: whether the parameters are still finite
+ * (a huge learning rate can overflow them). */
+static bool update_finite(const NetrtModel *m, const void *params, Divergence *dv)
+{
+    dv->kind = BAD_UPDATE;
+    dv->nf = find_nonfinite(m, params);
+    return dv->nf.tensor < 0;
+}
+
+/* Ends an epoch that diverged: the message, under any progress bar. */
+static double stop_epoch(const NetrtModel *m, Display *d, const Divergence *dv)
+{
+    display_clear(d);
+    report_divergence(m, dv);
+    return NAN;
 }
 
 /* One epoch of mini-batch updates; returns the mean batch loss, or NAN after an error. */
@@ -474,14 +601,15 @@ static double run_epoch(const NetrtModel *m, void *params, const NetrtDataset *d
         double loss = m->loss_grad(tr->grad, params, tr->batch.x, tr->batch.t, n, dropout_seed,
                                    tr->batch.work);
         lr = netrt_schedule_lr(&o->optim, epoch - 1, o->epochs, tr->opt.t + 1);
-        if (!isfinite(loss)) {
-            display_clear(d);
-            report_nonfinite(loss, epoch, b + 1, batches, lr);
-            return NAN;
-        }
+        Divergence dv = { .epoch = epoch, .batch = b + 1, .batches = batches, .loss = loss,
+                          .lr = o->optim.lr };
+        if (!gradient_finite(m, tr->grad, &dv))
+            return stop_epoch(m, d, &dv);
         if (o->optim.clip_norm > 0)
             netrt_clip_gradient(m, tr->grad, o->optim.clip_norm);
         netrt_optim_step(&tr->opt, params, tr->grad, lr);
+        if (!update_finite(m, params, &dv))
+            return stop_epoch(m, d, &dv);
         sum += loss * n;
         display_batch(d, epoch, b + 1, batches, sum / (start + n));
     }
@@ -496,6 +624,8 @@ typedef struct {
     const NetrtDataset *ds;
     Trainer *tr;
     uint64_t dropout_seed;      /* fixed, so the objective is the same function each call */
+    Divergence bad;             /* the first evaluation with a finite loss and a non-finite
+                                 * gradient (bad.nf.tensor -1 while there is none) */
 } FullBatch;
 
 static double full_loss_grad(void *ctx, const void *params, void *grad)
@@ -516,6 +646,14 @@ static double full_loss_grad(void *ctx, const void *params, void *grad)
     }
     for (size_t i = 0; i < m->num_params; i++)
         netrt_set(m, grad, i, tr->acc[i]);
+    /* The line search may try a point whose loss overflows and back off from it,
+     * but a finite loss with a non-finite gradient could be accepted. */
+    if (fb->bad.nf.tensor < 0 && isfinite(loss)) {
+        Divergence dv = fb->bad;
+        dv.loss = loss;
+        if (!gradient_finite(m, grad, &dv))
+            fb->bad = dv;
+    }
     return loss;
 }
 
@@ -523,13 +661,19 @@ static double full_loss_grad(void *ctx, const void *params, void *grad)
 static double lbfgs_epoch(const NetrtModel *m, void *params, const NetrtDataset *ds,
                           Trainer *tr, const NetrtTrainOptions *o, int epoch, int *converged)
 {
-    FullBatch fb = { m, ds, tr, o->seed ^ 0x6c62666773000000ULL };
+    Divergence dv = { .epoch = epoch, .nf = { -1, 0, 0.0 }, .lr = o->optim.lr };
+    FullBatch fb = { m, ds, tr, o->seed ^ 0x6c62666773000000ULL, dv };
     double loss = NAN;
     int rc = netrt_lbfgs_iterate(&tr->opt, params, full_loss_grad, &fb, &loss);
-    if (rc < 0 || !isfinite(loss)) {
-        netrt_error(NULL, "training stopped: L-BFGS failed at iteration %d (loss %g)", epoch,
-                    loss);
-        netrt_hint("scale the input features (--scale standard) or try --optimizer adam");
+    if (rc < 0 && isfinite(loss) && fb.bad.nf.tensor < 0)
+        return NAN;             /* not a divergence; netrt_lbfgs_iterate said why */
+    dv.loss = loss;
+    if (fb.bad.nf.tensor >= 0)
+        dv = fb.bad;
+    else if (!isfinite(loss))
+        dv.kind = BAD_LOSS;
+    if (fb.bad.nf.tensor >= 0 || !isfinite(loss) || !update_finite(m, params, &dv)) {
+        report_divergence(m, &dv);
         return NAN;
     }
     *converged = rc == 1;
@@ -621,7 +765,24 @@ static int maybe_checkpoint(const void *params, Trainer *tr, const NetrtTrainOpt
     tr->st.hist = tr->hist;
     tr->st.nhist = tr->nhist;
     tr->st.best = tr->st.best_epoch > 0 ? tr->best : NULL;
-    return netrt_checkpoint_save(&tr->ck, o->checkpoint_path, params, &tr->opt, &tr->st);
+    if (netrt_checkpoint_save(&tr->ck, o->checkpoint_path, params, &tr->opt, &tr->st))
+        return -1;
+    tr->saved_epoch = e;
+    return 0;
+}
+
+/* After a divergence: nothing more is saved, so the checkpoint on disk (if any)
+ * is the last good state; says which. */
+static void report_checkpoint_kept(const Trainer *tr, const NetrtTrainOptions *o)
+{
+    if (!o->checkpoint_path)
+        return;
+    if (tr->saved_epoch > 0)
+        fprintf(stderr, "note: the checkpoint '%s' of epoch %d is kept as it was; resume from "
+                "it with --resume and a lower --lr\n", o->checkpoint_path, tr->saved_epoch);
+    else
+        fprintf(stderr, "note: no checkpoint was saved before that; '%s' was not written\n",
+                o->checkpoint_path);
 }
 
 /* Restores the state of a checkpoint into params, the optimizer and tr. */
@@ -661,8 +822,10 @@ static int train_loop(const NetrtModel *m, void *params, const NetrtDataset *tra
         NetrtEpoch e = { .epoch = epoch, .lr = o->optim.lr };
         e.batch_loss = lbfgs ? lbfgs_epoch(m, params, train, tr, o, epoch, &converged)
                              : run_epoch(m, params, train, tr, epoch, o, d, &e.lr);
-        if (isnan(e.batch_loss))
+        if (isnan(e.batch_loss)) {
+            report_checkpoint_kept(tr, o);
             return -1;
+        }
         e.seconds = display_elapsed(d);
         bool due = display_due(d, epoch) || (converged && d->mode != SHOW_NONE);
         bool full = due || o->log_path || o->plot_path;
@@ -735,6 +898,8 @@ int netrt_train(const NetrtModel *m, void *params, const NetrtDataset *train,
     if (rc == 0 && o->resume_path) {
         rc = resume(params, &tr, o);
         res.resumed_from = tr.st.epoch;
+        if (o->checkpoint_path && strcmp(o->checkpoint_path, o->resume_path) == 0)
+            tr.saved_epoch = tr.st.epoch;
     }
     if (rc == 0 && (probe_writable(o->plot_path, "plot") ||
                     probe_writable(o->checkpoint_path, "checkpoint")))

@@ -1,5 +1,6 @@
 /* test_train.c: training the toy logistic model separates a separable set in
- * double and in float, runs are repeatable, a non-finite loss stops training,
+ * double and in float, runs are repeatable, a non-finite loss, gradient or
+ * update stops training and names the tensor,
  * evaluation, metrics lines and progress lines are what they should be, early
  * stopping keeps the best epoch, and the CSV log and SVG plot are well formed. */
 #include <stdbool.h>
@@ -87,8 +88,76 @@ static void test_nonfinite_loss_stops(void)
     int rc = netrt_train(&m, p, &ds, NULL, &o, NULL);
     const char *err = capture_end();
     CHECK_EQ_INT(rc, -1);
-    CHECK_CONTAINS(err, "error: training stopped: the loss is nan at epoch 2, batch 2 of 3");
+    CHECK_CONTAINS(err, "error: training stopped at epoch 2, batch 2 of 3: the loss is nan\n");
     CHECK_CONTAINS(err, "hint: lower the learning rate");
+    netrt_dataset_free(&ds);
+}
+
+/* loss_grad whose 5th call has a finite loss but non-finite gradients in both tensors. */
+static int bad_grad_calls;
+static double bad_grad_loss_grad(void *grad, const void *params, const void *x, const void *t,
+                                 int n, unsigned long long seed, void *work)
+{
+    double loss = toy_logistic_loss_grad(grad, params, x, t, n, seed, work);
+    if (++bad_grad_calls == 5) {
+        ((double *)grad)[1] = INFINITY;     /* lr.w[0][1]: named first */
+        ((double *)grad)[2] = NAN;          /* lr.b[0] */
+    }
+    return loss;
+}
+
+static void test_nonfinite_gradient_stops(void)
+{
+    NetrtDataset ds;
+    NetrtModel m = toy_logistic;
+    double p[3] = { 0, 0, 0 };
+    m.loss_grad = bad_grad_loss_grad;
+    if (!CHECK(netrt_dataset_load_csv(&ds, &m, "tests/data/separable.csv") == 0))
+        return;
+    NetrtTrainOptions o = quiet_options(&m);
+    o.batch = 4;
+    capture_begin();
+    int rc = netrt_train(&m, p, &ds, NULL, &o, NULL);
+    const char *err = capture_end();
+    CHECK_EQ_INT(rc, -1);
+    CHECK_CONTAINS(err, "error: training stopped at epoch 2, batch 2 of 3: the gradient of "
+                   "'lr.w' has a non-finite value (inf at [0][1])\n");
+    CHECK_CONTAINS(err, "hint: the loss is finite");
+    /* The bad gradient was not applied: the parameters are those of the step before. */
+    CHECK(isfinite(p[0]) && isfinite(p[1]) && isfinite(p[2]));
+    netrt_dataset_free(&ds);
+}
+
+/* loss_grad with gradients 1e10 times too large, still finite. */
+static double huge_grad_loss_grad(void *grad, const void *params, const void *x, const void *t,
+                                  int n, unsigned long long seed, void *work)
+{
+    double loss = toy_logistic_loss_grad(grad, params, x, t, n, seed, work);
+    for (int i = 0; i < 3; i++)
+        ((double *)grad)[i] *= 1e10;
+    return loss;
+}
+
+static void test_overflowing_update_stops(void)
+{
+    NetrtDataset ds;
+    NetrtModel m = toy_logistic;
+    double p[3] = { 0, 0, 0 };
+    m.loss_grad = huge_grad_loss_grad;
+    if (!CHECK(netrt_dataset_load_csv(&ds, &m, "tests/data/separable.csv") == 0))
+        return;
+    NetrtTrainOptions o = quiet_options(&m);
+    o.batch = 4;
+    o.optim.lr = 1e308;     /* times a gradient of about 1e9: beyond DBL_MAX */
+    o.optim.momentum = 0;
+    capture_begin();
+    int rc = netrt_train(&m, p, &ds, NULL, &o, NULL);
+    const char *err = capture_end();
+    CHECK_EQ_INT(rc, -1);
+    CHECK_CONTAINS(err, "error: training stopped at epoch 1, batch 1 of 3: the update made "
+                   "'lr.w' non-finite (");
+    CHECK_CONTAINS(err, "from a finite gradient\n");
+    CHECK_CONTAINS(err, "hint: lower the learning rate (now --lr 1e+308)");
     netrt_dataset_free(&ds);
 }
 
@@ -459,6 +528,8 @@ int main(void)
     test_separable_double_and_float();
     test_repeatable();
     test_nonfinite_loss_stops();
+    test_nonfinite_gradient_stops();
+    test_overflowing_update_stops();
     test_evaluate_classification();
     test_evaluate_regression();
     test_print_metrics();

@@ -1,7 +1,8 @@
 #!/bin/bash
 # End-to-end training: the shipped specs on the shipped data, fixed seeds,
 # thresholds on the final `train:`/`test:` lines. Also: the same seed twice gives
-# bit-identical weights, and predict agrees with the trained accuracy.
+# bit-identical weights, and predict agrees with the trained accuracy; checkpoints
+# survive kills (kill.sh) and divergence.
 B=${1:-build}
 NETC=$B/netc
 D=examples/data
@@ -171,3 +172,83 @@ if train linreg_lbfgs specs/linreg.net --data $D/diabetes.train.csv --test $D/di
         echo "FAIL train/lbfgs-linreg: test mse '$got' not within 0.1% of the closed-form '$want'"
     fi
 fi
+
+# Divergence: a non-finite loss, gradient or update stops the run with exit 1 and
+# names the epoch, the batch and the tensor; the checkpoint on disk and an
+# existing --out file are left as they were.
+# diverge NAME ARGS...: a run that must exit 1; its stderr in $tmp/NAME.err.
+diverge() {
+    local name=$1 status; shift
+    "$NETC" train "$@" --quiet > /dev/null 2> "$tmp/$name.err"
+    status=$?
+    [ $status -eq 1 ] && return 0
+    cat "$tmp/$name.err"; echo "FAIL train/$name: exit status $status, want 1"; return 1
+}
+# has NAME REGEX: a line of the run's stderr matches REGEX (extended, whole line).
+has() { grep -qxE "$2" "$tmp/$1.err" || { cat "$tmp/$1.err"; echo "FAIL train/$1: no line '$2'"; return 1; }; }
+same() { cmp -s "$2" "$3" || { echo "FAIL train/$1: $2 changed"; return 1; }; }
+loads() {
+    "$NETC" eval "$2" --weights "$3" --data $D/diabetes.test.csv > "$tmp/$1.eval" 2>&1 ||
+        { cat "$tmp/$1.eval"; echo "FAIL train/$1: $3 does not load"; return 1; }
+}
+linreg="specs/linreg.net --data $D/diabetes.train.csv"
+echo "not weights" > "$tmp/dv_prev.weights"
+cp "$tmp/dv_prev.weights" "$tmp/dv_out.weights"
+
+# The loss overflows (lr 10 on least squares) after a checkpoint every epoch.
+if diverge diverge-loss $linreg --lr 10 --epochs 300 --checkpoint "$tmp/dv.ckpt" --checkpoint-every 1 \
+        --out "$tmp/dv_out.weights" &&
+   has diverge-loss "error: training stopped at epoch [0-9]+, batch 1 of 1: the loss is (inf|nan)" &&
+   has diverge-loss "hint: lower the learning rate \(now --lr 10\), .* or clip the gradient \(--clip 1\)" &&
+   has diverge-loss "note: the weights were not saved; '$tmp/dv_out.weights' was not written" &&
+   same diverge-loss "$tmp/dv_prev.weights" "$tmp/dv_out.weights" && loads diverge-loss specs/linreg.net "$tmp/dv.ckpt"; then
+    e=$(sed -n 's/^error: training stopped at epoch \([0-9]*\),.*/\1/p' "$tmp/diverge-loss.err")
+    if has diverge-loss "note: the checkpoint '$tmp/dv.ckpt' of epoch $((e - 1)) is kept as it was; .*"; then
+        echo "ok   train/diverge-loss at epoch $e, the checkpoint of epoch $((e - 1)) loads, --out untouched"
+    fi
+fi
+
+# The update overflows from a finite gradient (lr 1e308), on the first epoch after
+# a resume that would otherwise be the last: the checkpoint of epoch 50 and the
+# --out file stay byte-identical (without the check both get infinite weights).
+train dv_base $linreg --epochs 50 --checkpoint "$tmp/dvu.ckpt"
+cp "$tmp/dvu.ckpt" "$tmp/dvu_before.ckpt"
+cp "$tmp/dv_base.weights" "$tmp/dvu_out.weights"
+if diverge diverge-update $linreg --epochs 51 --lr 1e308 --resume "$tmp/dvu.ckpt" --checkpoint "$tmp/dvu.ckpt" \
+        --out "$tmp/dvu_out.weights" &&
+   has diverge-update "error: training stopped at epoch 51, batch 1 of 1: the update made 'y.w' non-finite \(-?inf at \[0\]\[[0-9]\]\) from a finite gradient" &&
+   has diverge-update "note: the checkpoint '$tmp/dvu.ckpt' of epoch 50 is kept as it was; .*" &&
+   same diverge-update "$tmp/dvu_before.ckpt" "$tmp/dvu.ckpt" && same diverge-update "$tmp/dv_base.weights" "$tmp/dvu_out.weights" &&
+   loads diverge-update specs/linreg.net "$tmp/dvu.ckpt"; then
+    echo "ok   train/diverge-update: $(grep -o "the update made.*gradient" "$tmp/diverge-update.err"); checkpoint and --out byte-identical"
+fi
+
+# A finite loss with a non-finite gradient: sqrt(z) at z = 0 (zero weights) has an
+# infinite derivative. Mini-batch SGD and full-batch L-BFGS stop at their first step.
+cat > "$tmp/root.net" <<'NET'
+network root
+precision double
+activation root(z) = sqrt(z)
+input  x[10]
+dense  y[1] root init=zeros
+loss   mse
+train
+  scale standard
+  batch 32
+  seed 1
+end
+NET
+grad_line="the gradient of 'y.w' has a non-finite value \((nan|-?inf) at \[0\]\[0\]\)"
+if diverge diverge-gradient "$tmp/root.net" --data $D/diabetes.train.csv &&
+   has diverge-gradient "error: training stopped at epoch 1, batch 1 of 12: $grad_line" &&
+   has diverge-gradient "hint: the loss is finite \([0-9.e+]+\) there: a formula in the spec may have an infinite derivative .*"; then
+    echo "ok   train/diverge-gradient $(grep -o "the gradient of.*" "$tmp/diverge-gradient.err")"
+fi
+if diverge diverge-gradient-lbfgs "$tmp/root.net" --data $D/diabetes.train.csv --optimizer lbfgs &&
+   has diverge-gradient-lbfgs "error: training stopped at epoch 1 \(L-BFGS, full batch\): $grad_line" &&
+   has diverge-gradient-lbfgs "hint: scale the input features .*--optimizer adam"; then
+    echo "ok   train/diverge-gradient-lbfgs"
+fi
+
+# Killed at 26 moments over a run that checkpoints every epoch (tests/train/kill.sh).
+tests/train/kill.sh "$B"

@@ -9,11 +9,14 @@
 
 /* Large layers split their output tiles over OpenMP threads when built
  * with -fopenmp; each output is computed by one thread in a fixed order,
- * so results do not depend on the thread count. */
+ * so results do not depend on the thread count. A loop of fewer than
+ * MIX_PARALLEL_MIN multiply-adds (define it to tune) stays on the
+ * calling thread, where it is faster than a team would be. */
 #if defined(_OPENMP)
+#ifndef MIX_PARALLEL_MIN
+#define MIX_PARALLEL_MIN 262144L
+#endif
 #define MIX_PARALLEL_FOR _Pragma("omp parallel for schedule(static)")
-#else
-#define MIX_PARALLEL_FOR
 #endif
 
 #if !defined(__AVX512F__) && defined(__AVX2__) && defined(__FMA__)
@@ -308,22 +311,45 @@ static void mix_h_leaky_relu(mix_real *restrict y, const mix_real *restrict z, i
 static void mix_m_linear(mix_real *restrict z, const mix_real *restrict x,
                          const mix_real *restrict w, const mix_real *restrict b, int batch)
 {
-    MIX_PARALLEL_FOR
-    for (int ob = 0; ob < 10; ob++) {
-        const int o = ob * 4;
-        int n = 0;
-        for (; n + 3 <= batch; n += 3) {
-            mix_real c[12];
-            mix_dot3x4(c, x + (size_t)n * 4, w + (size_t)o * 4, 4);
-            for (int r = 0; r < 3; r++)
+    #if defined(_OPENMP)
+    if ((long)batch * 160 >= MIX_PARALLEL_MIN) {
+        MIX_PARALLEL_FOR
+        for (int ob = 0; ob < 10; ob++) {
+            const int o = ob * 4;
+            int n = 0;
+            for (; n + 3 <= batch; n += 3) {
+                mix_real c[12];
+                mix_dot3x4(c, x + (size_t)n * 4, w + (size_t)o * 4, 4);
+                for (int r = 0; r < 3; r++)
+                    for (int j = 0; j < 4; j++)
+                        z[(size_t)(n + r) * 40 + (size_t)(o + j)] = b[o + j] + c[r * 4 + j];
+            }
+            for (; n < batch; n++) {
+                mix_real c[4];
+                mix_dot1x4(c, x + (size_t)n * 4, w + (size_t)o * 4, 4);
                 for (int j = 0; j < 4; j++)
-                    z[(size_t)(n + r) * 40 + (size_t)(o + j)] = b[o + j] + c[r * 4 + j];
+                    z[(size_t)n * 40 + (size_t)(o + j)] = b[o + j] + c[j];
+            }
         }
-        for (; n < batch; n++) {
-            mix_real c[4];
-            mix_dot1x4(c, x + (size_t)n * 4, w + (size_t)o * 4, 4);
-            for (int j = 0; j < 4; j++)
-                z[(size_t)n * 40 + (size_t)(o + j)] = b[o + j] + c[j];
+    } else
+    #endif
+    {
+        for (int ob = 0; ob < 10; ob++) {
+            const int o = ob * 4;
+            int n = 0;
+            for (; n + 3 <= batch; n += 3) {
+                mix_real c[12];
+                mix_dot3x4(c, x + (size_t)n * 4, w + (size_t)o * 4, 4);
+                for (int r = 0; r < 3; r++)
+                    for (int j = 0; j < 4; j++)
+                        z[(size_t)(n + r) * 40 + (size_t)(o + j)] = b[o + j] + c[r * 4 + j];
+            }
+            for (; n < batch; n++) {
+                mix_real c[4];
+                mix_dot1x4(c, x + (size_t)n * 4, w + (size_t)o * 4, 4);
+                for (int j = 0; j < 4; j++)
+                    z[(size_t)n * 40 + (size_t)(o + j)] = b[o + j] + c[j];
+            }
         }
     }
     for (int o = 40; o < 40; o++)

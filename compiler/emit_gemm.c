@@ -2,8 +2,10 @@
  * products of a layer's training step each get a register-blocked kernel:
  *   forward  z = x W^T      dot products: 3 samples x 4 outputs per tile, both
  *                           operands contiguous along the input dimension;
- *   dx = dz W               a 6 x 16 (float; 6 x 8 double) accumulator tile,
- *   dW = dz^T x             the same kernel with dz read transposed.
+ *   dx = dz W               6 x 32 float (6 x 16 double) accumulator tiles,
+ *   dW = dz^T x             the same kernel with dz read transposed; AVX2 walks
+ *                           the tile as two 6 x 16 halves, and a last strip of
+ *                           16 columns (8 double) takes a one-half tile.
  * The micro-kernels are helper functions emitted once per network, with AVX2
  * and FMA intrinsics under `#if defined(__AVX2__) && defined(__FMA__)` and a
  * portable scalar version otherwise; both sum in a fixed order, so results are
@@ -93,31 +95,47 @@ typedef struct {
     const char *a, *rsa, *csa, *b;
     int ldb;
     const char *rows;
-    int main_cols;
+    int cols;           /* the columns the tiles cover, a multiple of NR */
     const char *k;
     bool accumulate;
 } Tiles;
 
+/* One column strip of `halves` x NR columns starting at column j (a C
+ * expression): 6-row tiles, then the rows left one at a time. */
+static void tile_strip(Emitter *e, const Tiles *t, const char *j, int halves)
+{
+    emit_line(e, "int r = 0;");
+    emit_line(e, "for (; r + 6 <= %s; r += 6)", t->rows);
+    emit_line(e, "    %s_gemm6(%s + (size_t)r * %d + (size_t)%s, %d, %s + (size_t)r * %s, %s, %s,",
+              e->p, t->c, t->ldc, j, t->ldc, t->a, t->rsa, t->rsa, t->csa);
+    emit_line(e, "             %s + (size_t)%s, %d, %s, %d, %d);", t->b, j, t->ldb, t->k,
+              t->accumulate, halves);
+    emit_line(e, "for (; r < %s; r++)", t->rows);
+    emit_line(e, "    %s_gemm1(%s + (size_t)r * %d + (size_t)%s, %s + (size_t)r * %s, %s, "
+                 "%s + (size_t)%s, %d, %s, %d, %d);", e->p, t->c, t->ldc, j, t->a, t->rsa, t->csa,
+              t->b, j, t->ldb, t->k, t->accumulate, halves);
+}
+
 static void tiled_loop(Emitter *e, const void *ctx)
 {
     const Tiles *t = ctx;
-    int nr = tile_cols(e);
-    emit_open(e, "for (int jb = 0; jb < %d; jb++)", t->main_cols / nr);
-    emit_line(e, "const int j = jb * %d;", nr);
-    emit_line(e, "int r = 0;");
-    emit_line(e, "for (; r + 6 <= %s; r += 6)", t->rows);
-    emit_line(e, "    %s_gemm6(%s + (size_t)r * %d + (size_t)j, %d, %s + (size_t)r * %s, %s, %s,",
-              e->p, t->c, t->ldc, t->ldc, t->a, t->rsa, t->rsa, t->csa);
-    emit_line(e, "             %s + (size_t)j, %d, %s, %d);", t->b, t->ldb, t->k, t->accumulate);
-    emit_line(e, "for (; r < %s; r++)", t->rows);
-    emit_line(e, "    %s_gemm1(%s + (size_t)r * %d + (size_t)j, %s + (size_t)r * %s, %s, "
-                 "%s + (size_t)j, %d, %s, %d);", e->p, t->c, t->ldc, t->a, t->rsa, t->csa, t->b,
-              t->ldb, t->k, t->accumulate);
-    emit_close(e);
+    int nr = tile_cols(e), pairs = t->cols / (2 * nr);
+    if (pairs > 0) {
+        emit_open(e, "for (int jb = 0; jb < %d; jb++)", pairs);
+        emit_line(e, "const int j = jb * %d;", 2 * nr);
+        tile_strip(e, t, "j", 2);
+        emit_close(e);
+    }
+    if (t->cols % (2 * nr)) {   /* one strip of NR columns left */
+        emit_brace(e);
+        tile_strip(e, t, arena_printf(e->a, "%d", pairs * 2 * nr), 1);
+        emit_close(e);
+    }
 }
 
 /* c[r][j] (+)= sum_p a[r * rsa + p * csa] b[p * ldb + j] over a rows x cols block,
- * in 6 x NR tiles; a column strip of b stays in L1 across the row tiles. */
+ * in 6 x 2NR tiles (and one 6 x NR strip); a column strip of b stays in L1
+ * across the row tiles. */
 static void emit_tiled(Emitter *e, const char *c, int ldc, const char *a, const char *rsa,
                        const char *csa, const char *b, int ldb, const char *rows, int cols,
                        const char *k, bool accumulate)
@@ -307,18 +325,19 @@ static void emit_dot_tile(Emitter *e, int rows)
     emit_blank(e);
 }
 
-/* The 6-row tile over NR = tile_cols columns: NR / lanes vectors per row (2 with
- * AVX2, 1 with AVX-512), one broadcast of a per row and step. */
-static void gemm6_simd(Emitter *e, Simd v)
+/* A 6-row tile over nv vectors per row starting at column col0 (a C
+ * expression): one broadcast of a per row and step, nv loads of b. */
+static void gemm6_tile(Emitter *e, Simd v, int nv, const char *col0)
 {
     const char *S = v.S, *P = v.P;
-    int nv = tile_cols(e) / v.L;
+    col0 = strcmp(col0, "0") == 0 ? "" : arena_printf(e->a, "%s + ", col0);
     for (int r = 0; r < 6; r++)
         for (int q = 0; q < nv; q++)
-            emit_line(e, "%s c%d%d = accumulate ? %s_loadu_%s(c + %d * ldc + %d) : %s_setzero_%s();",
-                      v.V, r, q, P, S, r, q * v.L, P, S);
+            emit_line(e, "%s c%d%d = accumulate ? %s_loadu_%s(c + %d * ldc + %s%d) : %s_setzero_%s();",
+                      v.V, r, q, P, S, r, col0, q * v.L, P, S);
     emit_open(e, "for (int p = 0; p < k; p++)");
-    emit_line(e, "const %s *bp = b + (size_t)p * ldb, *ap = a + (size_t)p * csa;", e->R);
+    emit_line(e, "const %s *bp = b + (size_t)p * ldb%s%.*s, *ap = a + (size_t)p * csa;", e->R,
+              *col0 ? " + " : "", *col0 ? (int)strlen(col0) - 3 : 0, col0);
     for (int q = 0; q < nv; q++)
         emit_line(e, "const %s b%d = %s_loadu_%s(bp + %d);", v.V, q, P, S, q * v.L);
     emit_line(e, "%s t;", v.V);
@@ -330,22 +349,45 @@ static void gemm6_simd(Emitter *e, Simd v)
     emit_close(e);
     for (int r = 0; r < 6; r++)
         for (int q = 0; q < nv; q++)
-            emit_line(e, "%s_storeu_%s(c + %d * ldc + %d, c%d%d);", P, S, r, q * v.L, r, q);
+            emit_line(e, "%s_storeu_%s(c + %d * ldc + %s%d, c%d%d);", P, S, r, col0, q * v.L, r, q);
 }
 
-/* The 6 x NR tile: c[r][j] (+)= sum_p a[r * rsa + p * csa] b[p * ldb + j]. */
+/* AVX-512 holds a 6 x 2NR tile in 12 of its 32 registers: with fewer
+ * independent accumulators than FMA latency x FMA ports, and a broadcast per
+ * FMA, a 6 x NR tile could not keep both FMA units busy. AVX2's 16 registers
+ * take a 6 x NR tile (12 accumulators), so it walks the halves in turn. */
+static void gemm6_simd(Emitter *e, Simd v)
+{
+    int per_half = tile_cols(e) / v.L;
+    if (v.wide) {
+        emit_open(e, "if (halves == 2)");
+        gemm6_tile(e, v, 2 * per_half, "0");
+        e->indent--;
+        emit_open(e, "} else");
+        gemm6_tile(e, v, per_half, "0");
+        emit_close(e);
+        return;
+    }
+    emit_open(e, "for (int h = 0; h < halves; h++)");
+    gemm6_tile(e, v, per_half, arena_printf(e->a, "(size_t)h * %d", tile_cols(e)));
+    emit_close(e);
+}
+
+/* The 6 x (halves x NR) tile: c[r][j] (+)= sum_p a[r * rsa + p * csa] b[p * ldb + j]. */
 static void emit_gemm6(Emitter *e)
 {
     const char *R = e->R;
-    emit_line(e, "/* c[r * ldc + j] (+)= sum_p a[r * rsa + p * csa] b[p * ldb + j], r < 6, j < %d */",
-              tile_cols(e));
+    emit_line(e, "/* c[r * ldc + j] (+)= sum_p a[r * rsa + p * csa] b[p * ldb + j], r < 6,");
+    emit_line(e, " * j < halves * %d (halves is 1 or 2) */", tile_cols(e));
     emit_line(e, "static void %s_gemm6(%s *c, size_t ldc, const %s *a, size_t rsa, size_t csa,", e->p,
               R, R);
-    emit_fn(e, "%*sconst %s *b, size_t ldb, int k, int accumulate)", (int)strlen(e->p) + 18, "", R);
+    emit_fn(e, "%*sconst %s *b, size_t ldb, int k, int accumulate, int halves)",
+            (int)strlen(e->p) + 18, "", R);
     per_isa(e, gemm6_simd);
     emit_line(e, "for (int r = 0; r < 6; r++)");
-    emit_line(e, "    %s_gemm1(c + (size_t)r * ldc, a + (size_t)r * rsa, csa, b, ldb, k, accumulate);",
+    emit_line(e, "    %s_gemm1(c + (size_t)r * ldc, a + (size_t)r * rsa, csa, b, ldb, k, accumulate,",
               e->p);
+    emit_line(e, "    %*shalves);", (int)strlen(e->p) + 10, "");
     emit_line(e, "#endif");
     emit_close(e);
     emit_blank(e);
@@ -355,6 +397,7 @@ static void gemm1_simd(Emitter *e, Simd v)
 {
     const char *S = v.S, *P = v.P;
     int nv = tile_cols(e) / v.L;
+    emit_open(e, "for (int h = 0; h < halves; h++, c += %d, b += %d)", tile_cols(e), tile_cols(e));
     for (int q = 0; q < nv; q++)
         emit_line(e, "%s c%d = accumulate ? %s_loadu_%s(c + %d) : %s_setzero_%s();", v.V, q, P, S,
                   q * v.L, P, S);
@@ -366,24 +409,26 @@ static void gemm1_simd(Emitter *e, Simd v)
     emit_close(e);
     for (int q = 0; q < nv; q++)
         emit_line(e, "%s_storeu_%s(c + %d, c%d);", P, S, q * v.L, q);
+    emit_close(e);
 }
 
-/* One row of the tile: c[j] (+)= sum_p a[p * csa] b[p * ldb + j], j < NR. */
+/* One row of the tile: c[j] (+)= sum_p a[p * csa] b[p * ldb + j], j < halves x NR. */
 static void emit_gemm1(Emitter *e)
 {
     const char *R = e->R;
     int nr = tile_cols(e);
-    emit_line(e, "/* c[j] (+)= sum_p a[p * csa] b[p * ldb + j], j < %d */", nr);
+    emit_line(e, "/* c[j] (+)= sum_p a[p * csa] b[p * ldb + j], j < halves * %d */", nr);
     emit_line(e, "static void %s_gemm1(%s *c, const %s *a, size_t csa, const %s *b, size_t ldb, int k,",
               e->p, R, R, R);
-    emit_fn(e, "%*sint accumulate)", (int)strlen(e->p) + 18, "");
+    emit_fn(e, "%*sint accumulate, int halves)", (int)strlen(e->p) + 18, "");
     per_isa(e, gemm1_simd);
-    emit_line(e, "%s s[%d];", R, nr);
-    emit_line(e, "for (int j = 0; j < %d; j++) s[j] = accumulate ? c[j] : %s;", nr, emit_real(e, 0));
+    emit_line(e, "%s s[%d];", R, 2 * nr);
+    emit_line(e, "for (int j = 0; j < halves * %d; j++) s[j] = accumulate ? c[j] : %s;", nr,
+              emit_real(e, 0));
     emit_line(e, "for (int p = 0; p < k; p++)");
-    emit_line(e, "    for (int j = 0; j < %d; j++) s[j] += a[(size_t)p * csa] * b[(size_t)p * ldb + (size_t)j];",
-              nr);
-    emit_line(e, "for (int j = 0; j < %d; j++) c[j] = s[j];", nr);
+    emit_line(e, "    for (int j = 0; j < halves * %d; j++)", nr);
+    emit_line(e, "        s[j] += a[(size_t)p * csa] * b[(size_t)p * ldb + (size_t)j];");
+    emit_line(e, "for (int j = 0; j < halves * %d; j++) c[j] = s[j];", nr);
     emit_line(e, "#endif");
     emit_close(e);
     emit_blank(e);

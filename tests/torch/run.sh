@@ -59,6 +59,10 @@ printf '%s\n' "network tiles" "precision double" "input x[70]" "dense h[37] relu
     "dense g[19] tanh" "dense y[5] softmax" "loss cross_entropy" "regularize l2 0.01" > "$fast/tiles.net"
 printf '%s\n' "network tiles_mse" "precision double" "input x[33]" "dense h[48] sigmoid" \
     "dense y[17] linear" "loss mse" > "$fast/tiles_mse.net"
+# 29 and 27 columns: a strip of two 8-double halves, one of a single half, then
+# single columns (the dW and dx tiles' every case).
+printf '%s\n' "network tiles_half" "precision double" "input x[29]" "dense h[27] tanh" \
+    "dense y[3] linear" "loss mse" > "$fast/tiles_half.net"
 for mode in native avx2 portable openmp; do
     case $mode in
         native) flags="-O3 -march=native" ;;

@@ -217,15 +217,15 @@ void emit_kernel_call(Emitter *e, const IrInstr *ins, const char *batch)
     buf_printf(&b, "%s%s(", s.returns ? "loss += " : "", kernel_name(e, ins));
     int col = base + (int)b.len;
     start = (size_t)0 - (size_t)base;   /* the first line is indented by emit_line */
-    /* continuation lines are indented by emit_line's indent plus col - base */
+    /* continuation lines are not: they carry their whole indent, col */
     for (int i = 0; i < s.n; i++)
-        add_piece(&b, &start, col - base, i ? ", " : "", emit_value_ptr(e, s.a[i].v, batch));
+        add_piece(&b, &start, col, i ? ", " : "", emit_value_ptr(e, s.a[i].v, batch));
     if (s.batched)
-        add_piece(&b, &start, col - base, ", ", batch);
+        add_piece(&b, &start, col, ", ", batch);
     if (s.dropout && !is_backward(ins))
-        add_piece(&b, &start, col - base, ", ", "train");
+        add_piece(&b, &start, col, ", ", "train");
     if (s.dropout)
-        add_piece(&b, &start, col - base, ", ", "seed");
+        add_piece(&b, &start, col, ", ", "seed");
     buf_printf(&b, ");");
     emit_line(e, "%s", b.data);
     buf_free(&b);

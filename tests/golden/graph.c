@@ -576,11 +576,11 @@ static void graph_forward_pass(const graph_real *params, const graph_real *x, in
     graph_b_sigmoid(work + (size_t)n * 29, work + (size_t)n * 24, n);
     graph_f7_slice(work + (size_t)n * 34, x, n);
     graph_gate_formula(work + (size_t)n * 35, work + (size_t)n * 19, work + (size_t)n * 29,
-                   work + (size_t)n * 34, n);
+                       work + (size_t)n * 34, n);
     graph_f8_slice(work + (size_t)n * 40, work + (size_t)n * 35, n);
     graph_f9_slice(work + (size_t)n * 42, work + (size_t)n * 35, n);
     graph_f10_concat(work + (size_t)n * 43, work + (size_t)n * 40, work + (size_t)n * 42,
-                 work + (size_t)n * 19, n);
+                     work + (size_t)n * 19, n);
     graph_y_linear(work + (size_t)n * 51, work + (size_t)n * 43, params + 80, params + 96, n);
 }
 
@@ -626,7 +626,7 @@ double graph_loss_grad(graph_real *grad, const graph_real *params, const graph_r
     graph_f9_slice_bwd(work + (size_t)n * 71, work + (size_t)n * 65, n);
     graph_f8_slice_bwd(work + (size_t)n * 71, work + (size_t)n * 63, n);
     graph_gate_formula_d0(work + (size_t)n * 66, work + (size_t)n * 71, work + (size_t)n * 29,
-                      work + (size_t)n * 34, n);
+                          work + (size_t)n * 34, n);
     graph_gate_formula_d1(work + (size_t)n * 76, work + (size_t)n * 71, work + (size_t)n * 19, n);
     graph_b_sigmoid_bwd(work + (size_t)n * 81, work + (size_t)n * 76, work + (size_t)n * 29, n);
     graph_b_linear_dw(grad + 40, work + (size_t)n * 81, work + (size_t)n * 7, n);

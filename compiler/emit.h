@@ -54,6 +54,7 @@ struct Emitter {
     bool need_dot, need_gemm;   /* the large-layer micro-kernels (emit_gemm.c) */
     bool need_parallel;         /* the OpenMP loop macro */
     bool need_fexp, need_ftanh; /* float fast-path exp and tanh (emit_fastmath.c) */
+    bool need_fexp8;            /* and exp on 8 lanes without tanh or sigmoid */
     bool need_simd;             /* <immintrin.h> under the AVX2 guard */
     /* Inference-only mode (emit_infer.c): where values live instead of params and
      * work; NULL for the training build. */
@@ -94,7 +95,7 @@ void emit_kernel_helpers(Emitter *e);
 void emit_kernel_includes(const Emitter *e, Buf *out);
 
 /* emit_fastmath.c: branch-free float exp, tanh and sigmoid within 2 ulp. */
-void fastmath_source(Buf *out, const char *prefix, bool exp, bool tanh, bool sigmoid);
+void fastmath_source(Buf *out, const char *prefix, bool exp, bool exp8, bool tanh, bool sigmoid);
 void emit_fastmath_helpers(Emitter *e);
 
 /* emit_gemm.c: register-blocked kernels for dense layers too large to unroll. */

@@ -140,7 +140,7 @@ static void vector_source(Buf *b, const char *p, bool tanh, bool sigmoid)
     buf_printf(b, "#endif\n\n");
 }
 
-void fastmath_source(Buf *out, const char *prefix, bool exp, bool tanh, bool sigmoid)
+void fastmath_source(Buf *out, const char *prefix, bool exp, bool exp8, bool tanh, bool sigmoid)
 {
     if (exp || tanh || sigmoid) {
         pow2i(out, prefix);
@@ -150,7 +150,7 @@ void fastmath_source(Buf *out, const char *prefix, bool exp, bool tanh, bool sig
         tanhf_source(out, prefix);
     if (sigmoid)
         sigmoid_source(out, prefix);
-    if (tanh || sigmoid)
+    if (exp8 || tanh || sigmoid)
         vector_source(out, prefix, tanh, sigmoid);
 }
 
@@ -158,5 +158,5 @@ void emit_fastmath_helpers(Emitter *e)
 {
     if (e->dbl)
         return;
-    fastmath_source(e->cur, e->p, e->need_fexp, e->need_ftanh, e->need_sigmoid);
+    fastmath_source(e->cur, e->p, e->need_fexp, e->need_fexp8, e->need_ftanh, e->need_sigmoid);
 }

@@ -499,9 +499,23 @@ static void maxout_bwd(Emitter *e, const IrInstr *ins)
 
 /* ---- softmax over each sample ---- */
 
-static void softmax_fwd(Emitter *e, const IrInstr *ins)
+/* v[i] = exp(v[i]) for i < count (a C expression): 8 lanes at a time with
+ * AVX2, the scalar function (the same bits) for the rest. Float only. */
+static void emit_exp_in_place(Emitter *e, const char *v, const char *count)
 {
-    int K = ins->out->size;
+    const char *exp = emit_math(e, "exp");
+    e->need_simd = e->need_fexp8 = true;
+    emit_line(e, "int i = 0;");
+    emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
+    emit_line(e, "for (; i + 8 <= %s; i += 8)", count);
+    emit_line(e, "    _mm256_storeu_ps(%s + i, %s8(_mm256_loadu_ps(%s + i)));", v, exp, v);
+    emit_line(e, "#endif");
+    emit_line(e, "for (; i < %s; i++)", count);
+    emit_line(e, "    %s[i] = %s(%s[i]);", v, exp, v);
+}
+
+static void softmax_rows(Emitter *e, int K)
+{
     emit_open(e, "for (int n = 0; n < batch; n++)");
     emit_line(e, "const %s *zn = z + (size_t)n * %d;", e->R, K);
     emit_line(e, "%s *yn = y + (size_t)n * %d;", e->R, K);
@@ -509,6 +523,35 @@ static void softmax_fwd(Emitter *e, const IrInstr *ins)
     emit_line(e, "for (int k = 1; k < %d; k++) if (zn[k] > m) m = zn[k];", K);
     emit_line(e, "for (int k = 0; k < %d; k++) s += yn[k] = %s(zn[k] - m);", K,
               emit_math(e, "exp"));
+    emit_line(e, "for (int k = 0; k < %d; k++) yn[k] /= s;", K);
+    emit_close(e);
+}
+
+/* Float: y = z - max of its row, exp over the whole batch 8 at a time, then
+ * each row divided by its sum (the bits of softmax_rows). */
+static void softmax_fwd(Emitter *e, const IrInstr *ins)
+{
+    int K = ins->out->size;
+    if (e->dbl) {
+        softmax_rows(e, K);
+        return;
+    }
+    if (K < 8) {    /* fewer than 8 values: the extra passes would cost more */
+        emit_open(e, "if (batch * %d < 8)", K);
+        softmax_rows(e, K);
+        emit_line(e, "return;");
+        emit_close(e);
+    }
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "const %s *zn = z + (size_t)n * %d;", e->R, K);
+    emit_line(e, "%s m = zn[0];", e->R);
+    emit_line(e, "for (int k = 1; k < %d; k++) if (zn[k] > m) m = zn[k];", K);
+    emit_line(e, "for (int k = 0; k < %d; k++) y[(size_t)n * %d + (size_t)k] = zn[k] - m;", K, K);
+    emit_close(e);
+    emit_exp_in_place(e, "y", arena_printf(e->a, "batch * %d", K));
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "%s *yn = y + (size_t)n * %d, s = %s;", e->R, K, emit_real(e, 0));
+    emit_line(e, "for (int k = 0; k < %d; k++) s += yn[k];", K);
     emit_line(e, "for (int k = 0; k < %d; k++) yn[k] /= s;", K);
     emit_close(e);
 }
@@ -683,6 +726,67 @@ static void loss_fwd(Emitter *e, const IrInstr *ins)
 
 /* The training step's loss: its value and its gradient in one pass (the value is
  * accumulated in double), so nothing is computed twice. */
+/* Cross-entropy backward one row at a time: the loss sum into s, dz (op: = or
+ * +=) = (softmax(z) sum(t) - t) * inv. */
+static void cross_entropy_bwd_rows(Emitter *e, const char *op, int K)
+{
+    const char *zero = emit_real(e, 0);
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "const %s *zn = z + (size_t)n * %d, *tn = t + (size_t)n * %d;", e->R, K, K);
+    emit_line(e, "%s *dzn = dz + (size_t)n * %d;", e->R, K);
+    emit_line(e, "%s m = zn[0], se = %s, st = %s, tz = %s;", e->R, zero, zero, zero);
+    emit_line(e, "for (int k = 1; k < %d; k++) if (zn[k] > m) m = zn[k];", K);
+    emit_line(e, "%s ek[%d];", e->R, K);
+    emit_open(e, "for (int k = 0; k < %d; k++)", K);
+    emit_line(e, "ek[k] = %s(zn[k] - m);", emit_math(e, "exp"));
+    emit_line(e, "se += ek[k];");
+    emit_line(e, "st += tn[k];");
+    emit_line(e, "tz += tn[k] * zn[k];");
+    emit_close(e);
+    emit_line(e, "s += (double)st * (double)(m + %s(se)) - (double)tz;", emit_math(e, "log"));
+    emit_line(e, "for (int k = 0; k < %d; k++) dzn[k] %s (ek[k] / se * st - tn[k]) * inv;", K, op);
+    emit_close(e);
+}
+
+/* Float cross-entropy backward with its exponentials 8 at a time over the
+ * whole batch: dz first holds z - max of its row, then exp of that (the same
+ * values and sums as one row at a time, so the same bits), then the gradient.
+ * Written only where dz is not accumulated into. */
+static bool cross_entropy_bwd_vector(Emitter *e, const IrInstr *ins, int K)
+{
+    if (e->dbl || ins->accumulate)
+        return false;
+    const char *zero = emit_real(e, 0);
+    if (K < 8) {    /* fewer than 8 values: the extra passes would cost more */
+        emit_open(e, "if (batch * %d < 8)", K);
+        cross_entropy_bwd_rows(e, "=", K);
+        emit_line(e, "return s / (double)batch;");
+        emit_close(e);
+    }
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "const %s *zn = z + (size_t)n * %d;", e->R, K);
+    emit_line(e, "%s m = zn[0];", e->R);
+    emit_line(e, "for (int k = 1; k < %d; k++) if (zn[k] > m) m = zn[k];", K);
+    emit_line(e, "for (int k = 0; k < %d; k++) dz[(size_t)n * %d + (size_t)k] = zn[k] - m;", K, K);
+    emit_close(e);
+    emit_exp_in_place(e, "dz", arena_printf(e->a, "batch * %d", K));
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "const %s *zn = z + (size_t)n * %d, *tn = t + (size_t)n * %d;", e->R, K, K);
+    emit_line(e, "%s *dzn = dz + (size_t)n * %d;", e->R, K);
+    emit_line(e, "%s m = zn[0], se = %s, st = %s, tz = %s;", e->R, zero, zero, zero);
+    emit_line(e, "for (int k = 1; k < %d; k++) if (zn[k] > m) m = zn[k];", K);
+    emit_open(e, "for (int k = 0; k < %d; k++)", K);
+    emit_line(e, "se += dzn[k];");
+    emit_line(e, "st += tn[k];");
+    emit_line(e, "tz += tn[k] * zn[k];");
+    emit_close(e);
+    emit_line(e, "s += (double)st * (double)(m + %s(se)) - (double)tz;", emit_math(e, "log"));
+    emit_line(e, "for (int k = 0; k < %d; k++) dzn[k] = (dzn[k] / se * st - tn[k]) * inv;", K);
+    emit_close(e);
+    emit_line(e, "return s / (double)batch;");
+    return true;
+}
+
 static void loss_bwd(Emitter *e, const IrInstr *ins)
 {
     int K = ins->in[0]->size;
@@ -723,22 +827,9 @@ static void loss_bwd(Emitter *e, const IrInstr *ins)
         emit_line(e, "return s / ((double)batch * %d);", K);
         break;
     case LOSS_CROSS_ENTROPY:    /* sum_k t_k (logsumexp(z) - z_k); dz = softmax(z) sum(t) - t */
-        emit_open(e, "for (int n = 0; n < batch; n++)");
-        emit_line(e, "const %s *zn = z + (size_t)n * %d, *tn = t + (size_t)n * %d;", e->R, K, K);
-        emit_line(e, "%s *dzn = dz + (size_t)n * %d;", e->R, K);
-        emit_line(e, "%s m = zn[0], se = %s, st = %s, tz = %s;", e->R, zero, zero, zero);
-        emit_line(e, "for (int k = 1; k < %d; k++) if (zn[k] > m) m = zn[k];", K);
-        emit_line(e, "%s ek[%d];", e->R, K);
-        emit_open(e, "for (int k = 0; k < %d; k++)", K);
-        emit_line(e, "ek[k] = %s(zn[k] - m);", emit_math(e, "exp"));
-        emit_line(e, "se += ek[k];");
-        emit_line(e, "st += tn[k];");
-        emit_line(e, "tz += tn[k] * zn[k];");
-        emit_close(e);
-        emit_line(e, "s += (double)st * (double)(m + %s(se)) - (double)tz;", emit_math(e, "log"));
-        emit_line(e, "for (int k = 0; k < %d; k++) dzn[k] %s (ek[k] / se * st - tn[k]) * inv;", K,
-                  op);
-        emit_close(e);
+        if (cross_entropy_bwd_vector(e, ins, K))
+            break;
+        cross_entropy_bwd_rows(e, op, K);
         emit_line(e, "return s / (double)batch;");
         break;
     case LOSS_HINGE:    /* subgradient 0 at the hinge t y = 1 */

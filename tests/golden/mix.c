@@ -236,6 +236,36 @@ static inline float mix_expf(float x)
     return x != x ? x : s;
 }
 
+#if defined(__AVX2__) && defined(__FMA__)
+/* mix_expf on 8 lanes. */
+static inline __m256 mix_expf8(__m256 x)
+{
+    const __m256 lo = _mm256_max_ps(x, _mm256_set1_ps(-104.0f));
+    const __m256 xc = _mm256_min_ps(lo, _mm256_set1_ps(89.0f));
+    const __m256 n = _mm256_floor_ps(_mm256_add_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504089f)),
+                                                   _mm256_set1_ps(0.5f)));
+    const __m256 r = _mm256_add_ps(_mm256_sub_ps(xc, _mm256_mul_ps(n, _mm256_set1_ps(0.693359375f))),
+                                   _mm256_mul_ps(n, _mm256_set1_ps(2.12194440e-4f)));
+    __m256 q = _mm256_set1_ps(1.9875691500e-4f);
+    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(1.3981999507e-3f));
+    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(8.3334519073e-3f));
+    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(4.1665795894e-2f));
+    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(1.6666665459e-1f));
+    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(5.0000001201e-1f));
+    const __m256 e = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(q, r), r), r),
+                                   _mm256_set1_ps(1.0f));
+    const __m256i k = _mm256_cvttps_epi32(n);
+    const __m256i k1 = _mm256_srai_epi32(_mm256_sub_epi32(k, _mm256_srai_epi32(k, 31)), 1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const __m256 p1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));
+    const __m256 p2 = _mm256_castsi256_ps(
+        _mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(k, k1), bias), 23));
+    const __m256 s = _mm256_mul_ps(_mm256_mul_ps(e, p1), p2);
+    return _mm256_blendv_ps(s, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+
+#endif
+
 /* splitmix64: the generator behind init and dropout masks. */
 static unsigned long long mix_mix(unsigned long long z)
 {
@@ -395,12 +425,33 @@ static void mix_y_linear(mix_real *restrict z, const mix_real *restrict x,
 /* y: softmax over 3 values (tests/golden/mix.net:11) */
 static void mix_y_softmax(mix_real *restrict y, const mix_real *restrict z, int batch)
 {
+    if (batch * 3 < 8) {
+        for (int n = 0; n < batch; n++) {
+            const mix_real *zn = z + (size_t)n * 3;
+            mix_real *yn = y + (size_t)n * 3;
+            mix_real m = zn[0], s = 0.0f;
+            for (int k = 1; k < 3; k++) if (zn[k] > m) m = zn[k];
+            for (int k = 0; k < 3; k++) s += yn[k] = mix_expf(zn[k] - m);
+            for (int k = 0; k < 3; k++) yn[k] /= s;
+        }
+        return;
+    }
     for (int n = 0; n < batch; n++) {
         const mix_real *zn = z + (size_t)n * 3;
-        mix_real *yn = y + (size_t)n * 3;
-        mix_real m = zn[0], s = 0.0f;
+        mix_real m = zn[0];
         for (int k = 1; k < 3; k++) if (zn[k] > m) m = zn[k];
-        for (int k = 0; k < 3; k++) s += yn[k] = mix_expf(zn[k] - m);
+        for (int k = 0; k < 3; k++) y[(size_t)n * 3 + (size_t)k] = zn[k] - m;
+    }
+    int i = 0;
+    #if defined(__AVX2__) && defined(__FMA__)
+    for (; i + 8 <= batch * 3; i += 8)
+        _mm256_storeu_ps(y + i, mix_expf8(_mm256_loadu_ps(y + i)));
+    #endif
+    for (; i < batch * 3; i++)
+        y[i] = mix_expf(y[i]);
+    for (int n = 0; n < batch; n++) {
+        mix_real *yn = y + (size_t)n * 3, s = 0.0f;
+        for (int k = 0; k < 3; k++) s += yn[k];
         for (int k = 0; k < 3; k++) yn[k] /= s;
     }
 }
@@ -529,20 +580,49 @@ static double mix_loss_cross_entropy_bwd(mix_real *restrict dz, const mix_real *
 {
     double s = 0.0;
     const mix_real inv = 1.0f / (mix_real)(batch);
+    if (batch * 3 < 8) {
+        for (int n = 0; n < batch; n++) {
+            const mix_real *zn = z + (size_t)n * 3, *tn = t + (size_t)n * 3;
+            mix_real *dzn = dz + (size_t)n * 3;
+            mix_real m = zn[0], se = 0.0f, st = 0.0f, tz = 0.0f;
+            for (int k = 1; k < 3; k++) if (zn[k] > m) m = zn[k];
+            mix_real ek[3];
+            for (int k = 0; k < 3; k++) {
+                ek[k] = mix_expf(zn[k] - m);
+                se += ek[k];
+                st += tn[k];
+                tz += tn[k] * zn[k];
+            }
+            s += (double)st * (double)(m + logf(se)) - (double)tz;
+            for (int k = 0; k < 3; k++) dzn[k] = (ek[k] / se * st - tn[k]) * inv;
+        }
+        return s / (double)batch;
+    }
+    for (int n = 0; n < batch; n++) {
+        const mix_real *zn = z + (size_t)n * 3;
+        mix_real m = zn[0];
+        for (int k = 1; k < 3; k++) if (zn[k] > m) m = zn[k];
+        for (int k = 0; k < 3; k++) dz[(size_t)n * 3 + (size_t)k] = zn[k] - m;
+    }
+    int i = 0;
+    #if defined(__AVX2__) && defined(__FMA__)
+    for (; i + 8 <= batch * 3; i += 8)
+        _mm256_storeu_ps(dz + i, mix_expf8(_mm256_loadu_ps(dz + i)));
+    #endif
+    for (; i < batch * 3; i++)
+        dz[i] = mix_expf(dz[i]);
     for (int n = 0; n < batch; n++) {
         const mix_real *zn = z + (size_t)n * 3, *tn = t + (size_t)n * 3;
         mix_real *dzn = dz + (size_t)n * 3;
         mix_real m = zn[0], se = 0.0f, st = 0.0f, tz = 0.0f;
         for (int k = 1; k < 3; k++) if (zn[k] > m) m = zn[k];
-        mix_real ek[3];
         for (int k = 0; k < 3; k++) {
-            ek[k] = mix_expf(zn[k] - m);
-            se += ek[k];
+            se += dzn[k];
             st += tn[k];
             tz += tn[k] * zn[k];
         }
         s += (double)st * (double)(m + logf(se)) - (double)tz;
-        for (int k = 0; k < 3; k++) dzn[k] = (ek[k] / se * st - tn[k]) * inv;
+        for (int k = 0; k < 3; k++) dzn[k] = (dzn[k] / se * st - tn[k]) * inv;
     }
     return s / (double)batch;
 }

@@ -335,8 +335,9 @@ typedef struct {
 void netrt_train_options_default(NetrtTrainOptions *o, const NetrtModel *m);
 /* Trains params in place on train (shuffled each epoch from the seed); test, if not
  * NULL, is only reported. With o->patience the best epoch's weights are restored.
- * result may be NULL. Returns 0, or -1 after an error (non-finite loss, unusable
- * checkpoint, failed write). */
+ * result may be NULL. Returns 0, or -1 after an error (a non-finite loss, gradient
+ * or update, named with its epoch, batch and tensor; an unusable checkpoint; a
+ * failed write). */
 int netrt_train(const NetrtModel *m, void *params, const NetrtDataset *train,
                 const NetrtDataset *test, const NetrtTrainOptions *o, NetrtTrainResult *result);
 /* Loss (no dropout) and metrics of params over a whole data set. */

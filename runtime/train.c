@@ -298,8 +298,10 @@ static void print_metric_pair(const NetrtModel *m, const char *prefix, const Net
         fprintf(stderr, "  %sloss %.4g  %saccuracy %.2f%%", prefix, mt->loss, prefix,
                 100.0 * mt->accuracy);
     else
-        fprintf(stderr, "  %sloss %.4g  %smse %.4g  %sr2 %.4f", prefix, mt->loss, prefix,
-                mt->mse, prefix, mt->r2);
+        /* a diverging fit's r2 runs to -1e300: %.4f would print 300 digits */
+        fprintf(stderr, fabs(mt->r2) < 1e4 ? "  %sloss %.4g  %smse %.4g  %sr2 %.4f"
+                                           : "  %sloss %.4g  %smse %.4g  %sr2 %.4g",
+                prefix, mt->loss, prefix, mt->mse, prefix, mt->r2);
 }
 
 /* Whether an epoch's end deserves a line. */

@@ -1,9 +1,11 @@
 /* weights.c: the weights file (docs/weights.md). Little-endian header, the
  * values in the model's real type, and a CRC32 trailer; saved atomically via a
  * temporary file and rename, so a failed save never damages the old file. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -203,6 +205,66 @@ static int write_atomically(const char *path, const char *tmp, const uint8_t *bu
     return -1;
 }
 
+/* The process id in name if it is base + ".tmp." or ".probe." + digits, else 0. */
+static long temp_owner(const char *name, const char *base)
+{
+    size_t nb = strlen(base);
+    const char *kinds[] = {".tmp.", ".probe."};
+    if (strncmp(name, base, nb) != 0)
+        return 0;
+    for (int k = 0; k < 2; k++) {
+        size_t nk = strlen(kinds[k]);
+        const char *digits = name + nb + nk;
+        char *end;
+        if (strncmp(name + nb, kinds[k], nk) != 0 || *digits < '1' || *digits > '9')
+            continue;
+        long pid = strtol(digits, &end, 10);
+        return *end == '\0' && pid > 0 ? pid : 0;
+    }
+    return 0;
+}
+
+/* Whether process pid is gone: no such process, or on Linux a zombie (a killed
+ * process nobody has reaped, which writes nothing any more). */
+static bool process_gone(long pid)
+{
+    if (kill((pid_t)pid, 0) != 0)
+        return errno == ESRCH;
+    char stat_path[64], line[512];
+    snprintf(stat_path, sizeof stat_path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(stat_path, "r");
+    if (!f)
+        return false;
+    const char *paren = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+    fclose(f);
+    return paren && (paren[1] == ' ') && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
+/* Removes the temporary files a killed writer of path left behind (PATH.tmp.PID
+ * and PATH.probe.PID whose process no longer exists), so a run killed again and
+ * again does not litter the directory. Files of live processes are theirs. */
+static void remove_stale_temps(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) + (slash == path), path);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    for (struct dirent *ent; (ent = readdir(d)) != NULL;) {
+        long pid = temp_owner(ent->d_name, base);
+        if (pid == 0 || pid == (long)getpid() || !process_gone(pid))
+            continue;
+        char stale[4096 + 256];
+        snprintf(stale, sizeof stale, "%s/%s", dir, ent->d_name);
+        remove(stale);
+    }
+    closedir(d);
+}
+
 int netrt_write_file_atomic(const char *path, const void *buf, size_t n, const char *what)
 {
     char tmp[4096 + 32];
@@ -210,6 +272,7 @@ int netrt_write_file_atomic(const char *path, const void *buf, size_t n, const c
         netrt_error(path, "path too long; %s not saved", what);
         return -1;
     }
+    remove_stale_temps(path);
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     return write_atomically(path, tmp, buf, n, what);
 }

@@ -4,8 +4,8 @@
 # a fixed seed, so the same moments every time), writing a checkpoint every
 # epoch and --out at the end, all to the same two paths. After each kill: once a checkpoint has been
 # seen, it must still be there; what is there loads with `netc eval` and resumes;
-# --out is absent or loads; leftover temporary files belong to a killed process
-# and the next run ignores them. Prints one ok/FAIL line per property, with counts.
+# --out is absent or loads; leftover temporary files belong to a killed process,
+# the next run ignores them and removes them as it saves. Prints one ok/FAIL line per property, with counts.
 B=${1:-build}
 NETC=$B/netc
 D=examples/data
@@ -126,7 +126,15 @@ else echo "FAIL train/kill-checkpoint-resumes: $resumed of $with_ck resumed"; fi
 if [ $out_loads -eq $out_seen ] && [ $out_seen -gt 0 ]; then
     echo "ok   train/kill-out-loads: --out present after $out_seen kills, all loadable"
 else echo "FAIL train/kill-out-loads: --out present after $out_seen kills, $out_loads loadable"; fi
+# A full run after the kills removes them (their processes are gone) as it saves,
+# and leaves a live process's alone: one planted for a process that has exited
+# and one for this shell, which is still running.
+sh -c 'exit 0' & dead=$!
+wait $dead
+: > "$ck.tmp.$dead"
+: > "$ck.tmp.$$"
 if [ $bad_temp -eq 0 ] && "$NETC" train $run --checkpoint "$ck" --checkpoint-every 1 --quiet \
-        --out "$out" > /dev/null 2>&1 && loads "$ck" && loads "$out"; then
-    echo "ok   train/kill-temp-files: $left left by killed writes (PATH.tmp.PID), ignored by a full run after them"
-else echo "FAIL train/kill-temp-files: $bad_temp unexpected temporary files, or the run after the kills failed"; fi
+        --out "$out" > /dev/null 2>&1 && loads "$ck" && loads "$out" &&
+   after=$(ls "$tmp" | grep -E '\.(tmp|probe)\.' | tr '\n' ' '; true) && [ "$after" = "k.ckpt.tmp.$$ " ]; then
+    echo "ok   train/kill-temp-files: $left left by the last killed writes (earlier ones went as later runs saved) and one planted for an exited process: all removed by a full run after them, the one of a live process kept"
+else echo "FAIL train/kill-temp-files: $bad_temp unexpected temporary files, the run after the kills failed, or left: ${after:-?}"; fi

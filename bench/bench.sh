@@ -119,7 +119,7 @@ for n in $NETS; do
         t0=$(date +%s.%N); $CC $STD -O2 -c -o "$g/$n.o" "$g/$n.c"; t1=$(date +%s.%N)
         awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
     done | sort -n | sed -n 2p)
-    omp=$(grep -c '#pragma omp' "$g/$n.c")
+    omp=$(grep -cE '#pragma omp|_Pragma\("omp' "$g/$n.c")
     v256=$(grep -c '__m256' "$g/$n.c")
     v512=$(grep -c '__m512' "$g/$n.c")
     echo "SIZE net=$n lines=$lines hlines=$(wc -l < "$g/$n.h") compile_O2=$ts omp_pragmas=$omp m256=$v256 m512=$v512 params=$(sed -n "s/#define ${U}_NUM_PARAMS //p" "$g/$n.h")" >> "$RES"

@@ -514,6 +514,20 @@ static void emit_exp_in_place(Emitter *e, const char *v, const char *count)
     emit_line(e, "    %s[i] = %s(%s[i]);", v, exp, v);
 }
 
+/* v[n][k] = exp(z[n][k] - max_k z[n][k]) over the batch, the exponentials
+ * through emit_exp_in_place. Float only. */
+static void emit_exp_shifted(Emitter *e, const char *v, int K)
+{
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "const %s *zn = z + (size_t)n * %d;", e->R, K);
+    emit_line(e, "%s m = zn[0];", e->R);
+    emit_line(e, "for (int k = 1; k < %d; k++) if (zn[k] > m) m = zn[k];", K);
+    emit_line(e, "for (int k = 0; k < %d; k++) %s[(size_t)n * %d + (size_t)k] = zn[k] - m;", K, v,
+              K);
+    emit_close(e);
+    emit_exp_in_place(e, v, arena_printf(e->a, "batch * %d", K));
+}
+
 static void softmax_rows(Emitter *e, int K)
 {
     emit_open(e, "for (int n = 0; n < batch; n++)");
@@ -542,13 +556,7 @@ static void softmax_fwd(Emitter *e, const IrInstr *ins)
         emit_line(e, "return;");
         emit_close(e);
     }
-    emit_open(e, "for (int n = 0; n < batch; n++)");
-    emit_line(e, "const %s *zn = z + (size_t)n * %d;", e->R, K);
-    emit_line(e, "%s m = zn[0];", e->R);
-    emit_line(e, "for (int k = 1; k < %d; k++) if (zn[k] > m) m = zn[k];", K);
-    emit_line(e, "for (int k = 0; k < %d; k++) y[(size_t)n * %d + (size_t)k] = zn[k] - m;", K, K);
-    emit_close(e);
-    emit_exp_in_place(e, "y", arena_printf(e->a, "batch * %d", K));
+    emit_exp_shifted(e, "y", K);
     emit_open(e, "for (int n = 0; n < batch; n++)");
     emit_line(e, "%s *yn = y + (size_t)n * %d, s = %s;", e->R, K, emit_real(e, 0));
     emit_line(e, "for (int k = 0; k < %d; k++) s += yn[k];", K);
@@ -763,13 +771,7 @@ static bool cross_entropy_bwd_vector(Emitter *e, const IrInstr *ins, int K)
         emit_line(e, "return s / (double)batch;");
         emit_close(e);
     }
-    emit_open(e, "for (int n = 0; n < batch; n++)");
-    emit_line(e, "const %s *zn = z + (size_t)n * %d;", e->R, K);
-    emit_line(e, "%s m = zn[0];", e->R);
-    emit_line(e, "for (int k = 1; k < %d; k++) if (zn[k] > m) m = zn[k];", K);
-    emit_line(e, "for (int k = 0; k < %d; k++) dz[(size_t)n * %d + (size_t)k] = zn[k] - m;", K, K);
-    emit_close(e);
-    emit_exp_in_place(e, "dz", arena_printf(e->a, "batch * %d", K));
+    emit_exp_shifted(e, "dz", K);
     emit_open(e, "for (int n = 0; n < batch; n++)");
     emit_line(e, "const %s *zn = z + (size_t)n * %d, *tn = t + (size_t)n * %d;", e->R, K, K);
     emit_line(e, "%s *dzn = dz + (size_t)n * %d;", e->R, K);

@@ -6,6 +6,7 @@
  * report, leak or broken invariant (abort) is a bug; every bad file must be
  * refused with a message. Seeds: tests/fuzz/csv_seeds/. */
 #include "internal.h"
+#include "fuzz_data.h"
 #include "netrt.h"
 
 #include <math.h>
@@ -27,23 +28,6 @@ static const NetrtModel models[4] = {
 };
 
 static const char *const targets[4] = { NULL, "label", "-1", "y0,y1" };
-
-/* What an accepted data set must satisfy, whatever the bytes were. */
-static void check_loaded(const NetrtDataset *ds, const NetrtModel *m)
-{
-    size_t nx = (size_t)ds->rows * m->input_size, nt = (size_t)ds->rows * (size_t)ds->num_targets;
-    if (ds->rows < 1 || ds->num_features != (int)m->input_size)
-        abort();
-    for (size_t i = 0; i < nx; i++)
-        if (!isfinite(ds->x[i]))
-            abort();
-    for (size_t i = 0; i < nt; i++)
-        if (!isfinite(ds->t[i]))
-            abort();
-    for (int r = 0; ds->label && r < ds->rows; r++)
-        if (ds->label[r] < 0 || ds->label[r] >= ds->num_classes)
-            abort();
-}
 
 /* Held-out split and both scalings, on a data set the loader accepted. */
 static void split_and_scale(NetrtDataset *ds)

@@ -7,6 +7,7 @@
  * paths (zlib reads files), compressed in memory first when asked. Any crash,
  * sanitizer report, leak or broken invariant (abort) is a bug. Seeds:
  * tests/fuzz/idx_seeds/. */
+#include "fuzz_data.h"
 #include "netrt.h"
 
 #include <math.h>
@@ -52,23 +53,6 @@ static void write_file(const char *path, const uint8_t *b, size_t n, int gz)
     FILE *f = fopen(path, "wb");
     if (!f || fwrite(b, 1, n, f) != n || fclose(f) != 0)
         abort();
-}
-
-/* What an accepted data set must satisfy, whatever the bytes were. */
-static void check_loaded(const NetrtDataset *ds, const NetrtModel *m)
-{
-    size_t nx = (size_t)ds->rows * m->input_size, nt = (size_t)ds->rows * (size_t)ds->num_targets;
-    if (ds->rows < 1 || ds->num_features != (int)m->input_size)
-        abort();
-    for (size_t i = 0; i < nx; i++)
-        if (!isfinite(ds->x[i]))
-            abort();
-    for (size_t i = 0; i < nt; i++)
-        if (!isfinite(ds->t[i]))
-            abort();
-    for (int r = 0; ds->label && r < ds->rows; r++)
-        if (ds->label[r] < 0 || ds->label[r] >= ds->num_classes)
-            abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

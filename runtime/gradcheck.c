@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "checked.h"
+#include "internal.h"
 #include "netrt.h"
 
 #define STEP 1e-4               /* h = STEP * max(1, |p|) */
@@ -188,15 +189,6 @@ static size_t pick_entries(Check *c, int tensor, size_t size)
     return want;
 }
 
-/* "[r,c]" for a matrix entry, "[i]" otherwise. */
-static void entry_name(char *buf, size_t cap, const NetrtParamInfo *pi, size_t i)
-{
-    if (pi->cols > 1)
-        snprintf(buf, cap, "[%zu,%zu]", i / (size_t)pi->cols, i % (size_t)pi->cols);
-    else
-        snprintf(buf, cap, "[%zu]", i);
-}
-
 /* a is a worse relative error than b (NaN is the worst). */
 static bool worse(double a, double b)
 {
@@ -226,7 +218,7 @@ static void check_tensor(Check *c, int tensor, Summary *total)
         check_entry(c, pi->offset + c->pick[k], &e);
         note_entry(&s, c->pick[k], &e);
         if (c->o->verbose) {
-            entry_name(where, sizeof where, pi, c->pick[k]);
+            netrt_entry_name(where, sizeof where, pi, c->pick[k]);
             fprintf(c->out, "    %s%s analytic %.12g numeric %.12g rel %.2g%s\n", pi->name,
                     where, e.analytic, e.numeric, e.rel,
                     e.kink ? " (at a kink: skipped)" : e.ok ? "" : "  FAIL");
@@ -235,7 +227,7 @@ static void check_tensor(Check *c, int tensor, Summary *total)
     fprintf(c->out, "  %-12s %zu/%zu checked, %zu at kinks skipped", pi->name, s.checked,
             pi->size, s.kinks);
     if (s.checked > s.kinks) {
-        entry_name(where, sizeof where, pi, s.worst);
+        netrt_entry_name(where, sizeof where, pi, s.worst);
         fprintf(c->out, ", max rel error %.2g at %s (analytic %.10g, numeric %.10g)", s.max_rel,
                 where, s.worst_entry.analytic, s.worst_entry.numeric);
     }

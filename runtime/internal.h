@@ -102,6 +102,9 @@ int netrt_predicted_class(const NetrtModel *m, const void *y, size_t at);
 
 /* weights.c: little-endian fields, shared with checkpoint.c; each returns p past the field. */
 uint8_t *netrt_put_u32(uint8_t *p, uint32_t v);
+/* "[4][2]" for entry at of a weight matrix [rows][cols], "[4]" for a vector
+ * (the gradient check's and the divergence message's index of a value). */
+void netrt_entry_name(char *buf, size_t cap, const NetrtParamInfo *p, size_t at);
 uint8_t *netrt_put_u64(uint8_t *p, uint64_t v);
 
 #endif

@@ -503,15 +503,6 @@ static NonFinite find_nonfinite(const NetrtModel *m, const void *v)
     return nf;
 }
 
-/* "[4][2]" for a weight matrix [rows][cols], "[4]" for a vector. */
-static void format_index(char *out, size_t size, const NetrtParamInfo *p, size_t at)
-{
-    if (p->cols > 1)
-        snprintf(out, size, "[%zu][%zu]", at / (size_t)p->cols, at % (size_t)p->cols);
-    else
-        snprintf(out, size, "[%zu]", at);
-}
-
 typedef enum { BAD_LOSS, BAD_GRADIENT, BAD_UPDATE } BadKind;
 
 /* What went non-finite, and where the run was. */
@@ -539,7 +530,7 @@ static void report_divergence(const NetrtModel *m, const Divergence *dv)
     else
         snprintf(where, sizeof where, "epoch %d (L-BFGS, full batch)", dv->epoch);
     if (p)
-        format_index(index, sizeof index, p, dv->nf.at);
+        netrt_entry_name(index, sizeof index, p, dv->nf.at);
     if (dv->kind == BAD_LOSS)
         netrt_error(NULL, "training stopped at %s: the loss is %s", where,
                     nonfinite_name(dv->loss));

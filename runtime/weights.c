@@ -277,6 +277,14 @@ int netrt_write_file_atomic(const char *path, const void *buf, size_t n, const c
     return write_atomically(path, tmp, buf, n, what);
 }
 
+void netrt_entry_name(char *buf, size_t cap, const NetrtParamInfo *p, size_t at)
+{
+    if (p->cols > 1)
+        snprintf(buf, cap, "[%zu][%zu]", at / (size_t)p->cols, at % (size_t)p->cols);
+    else
+        snprintf(buf, cap, "[%zu]", at);
+}
+
 int netrt_weights_save(const NetrtModel *m, const void *params, const char *path)
 {
     return netrt_weights_save_scaled(m, params, NULL, path);

@@ -42,7 +42,7 @@ static void test_wrong_gradient_fails(void)
     NetrtGradcheckOptions o = defaults();
     toy_grad_bug = 1e-5;    /* a 0.001% error in d loss / d w[1] is still caught */
     CHECK_EQ_INT(run(&toy_logistic, &o), 1);
-    CHECK_CONTAINS(report, "max rel error 1e-05 at [0,1]");
+    CHECK_CONTAINS(report, "max rel error 1e-05 at [0][1]");
     CHECK_CONTAINS(report, "  FAIL\n");
     CHECK_CONTAINS(report, "gradcheck: FAIL (max rel error 1e-05, tolerance 1e-06; 1 of 3 "
                    "entries over tolerance)");

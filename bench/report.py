@@ -343,6 +343,14 @@ def main():
                 r = n1 / fa
                 target(f"{net} b{b} netc/FANN", f"{r:.1f}×", "≥ 10×", r >= 10,
                        f"{10 / r:.2f}× short: netc {fmt_rate(n1)}/s, FANN {fmt_rate(fa)}/s")
+    for net, want in (("xor", 1), ("iris", 1), ("digits", 2)):
+        for b in (1, 32):
+            n1, hd = train("netc", net, b, 1), train("hand", net, b, 1)
+            if n1 and hd:
+                r = n1 / hd
+                target(f"{net} b{b} netc/hand-written -ffast-math", f"{r:.2f}×", f"≥ {want}×",
+                       r >= want, f"{want / r:.2f}× short: netc {fmt_rate(n1)}/s, hand-written "
+                       f"{fmt_rate(hd)}/s")
     for b in (1, 32, 128):
         n1, o1, t1 = (train("netc", "mnist", b, 1), train("openblas", "mnist", b, 1),
                       train("torch", "mnist", b, 1))

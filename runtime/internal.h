@@ -97,6 +97,8 @@ uint64_t netrt_dataset_hash(const NetrtDataset *train, const NetrtDataset *valid
 /* The per-epoch CSV log: opened (truncated) with its header row, one line per epoch. */
 FILE *netrt_log_open(const NetrtModel *m, const char *path);
 void netrt_log_epoch(FILE *f, const NetrtModel *m, const NetrtEpoch *e);
+/* train.c: whether v[0, n) (reals of m's type) holds a NaN or an infinity. */
+bool netrt_any_nonfinite(const NetrtModel *m, const void *v, size_t n);
 /* train.c: the class a row of outputs y (at offset at) predicts. */
 int netrt_predicted_class(const NetrtModel *m, const void *y, size_t at);
 

@@ -17,6 +17,9 @@
 #if defined(__SSE__) || defined(__x86_64__)
 #include <xmmintrin.h>
 #endif
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define EVAL_BATCH 256
 #define LBFGS_CHUNK 1024        /* rows per loss_grad call in a full-batch evaluation */
@@ -482,13 +485,65 @@ static size_t first_nonfinite(const NetrtModel *m, const void *v, size_t from, s
     return n;
 }
 
-/* One pass over v, stopping at the first non-finite value: cheap next to the
- * loss_grad call that produced v. Then, only if there is one, the first tensor
- * (in the model's order) holding one. */
+/* Whether v[0, n) holds a NaN or an infinity. Exactly those have every exponent
+ * bit set, and then (bits & EXP) + one exponent unit carries into the sign bit:
+ * OR-ed over the vector, that is an and, an add and an or per value, four (two
+ * doubles) at a time with SSE2. The early-exit isfinite loop it replaces took
+ * 2 cycles a value, twice per step: on MNIST 784-128-10 at batch 1 that was
+ * 130 us a step, four times the step itself. */
+bool netrt_any_nonfinite(const NetrtModel *m, const void *v, size_t n)
+{
+    const unsigned char *b = v;
+    size_t i = 0;
+    if (m->real_size == 8) {
+        uint64_t bad = 0;
+#if defined(__SSE2__)
+        const __m128i exp = _mm_set1_epi64x(0x7ff0000000000000LL);
+        const __m128i unit = _mm_set1_epi64x(0x0010000000000000LL);
+        __m128i acc0 = _mm_setzero_si128(), acc1 = acc0;
+        for (; i + 4 <= n; i += 4) {
+            const __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)(b + i * 8));
+            const __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(b + i * 8 + 16));
+            acc0 = _mm_or_si128(acc0, _mm_add_epi64(_mm_and_si128(x0, exp), unit));
+            acc1 = _mm_or_si128(acc1, _mm_add_epi64(_mm_and_si128(x1, exp), unit));
+        }
+        if (_mm_movemask_pd(_mm_castsi128_pd(_mm_or_si128(acc0, acc1))))   /* a sign bit set */
+            bad = 1ULL << 63;
+#endif
+        for (; i < n; i++) {
+            uint64_t u;
+            memcpy(&u, b + i * 8, 8);
+            bad |= (u & 0x7ff0000000000000ULL) + 0x0010000000000000ULL;
+        }
+        return bad >> 63 != 0;
+    }
+    uint32_t bad = 0;
+#if defined(__SSE2__)
+    const __m128i exp = _mm_set1_epi32(0x7f800000), unit = _mm_set1_epi32(0x00800000);
+    __m128i acc0 = _mm_setzero_si128(), acc1 = acc0;
+    for (; i + 8 <= n; i += 8) {
+        const __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)(b + i * 4));
+        const __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(b + i * 4 + 16));
+        acc0 = _mm_or_si128(acc0, _mm_add_epi32(_mm_and_si128(x0, exp), unit));
+        acc1 = _mm_or_si128(acc1, _mm_add_epi32(_mm_and_si128(x1, exp), unit));
+    }
+    if (_mm_movemask_ps(_mm_castsi128_ps(_mm_or_si128(acc0, acc1))))   /* a sign bit set */
+        bad = 1u << 31;
+#endif
+    for (; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, b + i * 4, 4);
+        bad |= (u & 0x7f800000u) + 0x00800000u;
+    }
+    return bad >> 31 != 0;
+}
+
+/* One fast pass over v (netrt_any_nonfinite); then, only if it found one, the first
+ * tensor (in the model's order) holding one. */
 static NonFinite find_nonfinite(const NetrtModel *m, const void *v)
 {
     NonFinite nf = { -1, 0, 0.0 };
-    if (first_nonfinite(m, v, 0, m->num_params) == m->num_params)
+    if (!netrt_any_nonfinite(m, v, m->num_params))
         return nf;
     for (int k = 0; k < m->num_param_tensors; k++) {
         const NetrtParamInfo *p = &m->params[k];

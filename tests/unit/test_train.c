@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "internal.h"
 #include "netrt.h"
 #include "testutil.h"
 #include "toy_model.h"
@@ -162,6 +163,32 @@ static void test_overflowing_update_stops(void)
 }
 
 /* Known parameters: loss, accuracy, mse and r2 against values computed here. */
+/* The vectorized check finds a NaN or an infinity at every position of every
+ * length (the vector part and the tail), in float and double, and nothing else. */
+static void test_any_nonfinite(void)
+{
+    NetrtModel mf = toy_logistic, md = toy_logistic;
+    mf.real_size = 4;
+    md.real_size = 8;
+    const double specials[] = {INFINITY, -INFINITY, NAN, -NAN, 3.4e38, -1e-45, 0.0, -1e308};
+    float f[67];
+    double d[67];
+    int wrong = 0;
+    for (int s = 0; s < 8; s++)
+        for (int n = 1; n <= 67; n += 3)
+            for (int p = 0; p < n; p++) {
+                for (int i = 0; i < n; i++) {
+                    f[i] = (float)(i * 0.5 - 3);
+                    d[i] = i * 0.25 - 2;
+                }
+                f[p] = (float)specials[s];
+                d[p] = specials[s];
+                wrong += netrt_any_nonfinite(&mf, f, (size_t)n) != !isfinite(f[p]);
+                wrong += netrt_any_nonfinite(&md, d, (size_t)n) != !isfinite(d[p]);
+            }
+    CHECK(wrong == 0);
+}
+
 static void test_evaluate_classification(void)
 {
     NetrtDataset ds;
@@ -530,6 +557,7 @@ int main(void)
     test_nonfinite_loss_stops();
     test_nonfinite_gradient_stops();
     test_overflowing_update_stops();
+    test_any_nonfinite();
     test_evaluate_classification();
     test_evaluate_regression();
     test_print_metrics();

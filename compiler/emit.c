@@ -114,6 +114,10 @@ const char *emit_real(Emitter *e, double v)
     char *b = bufs[next++ % 8];
     if (!isfinite(v))
         internal_error("non-finite constant reached the emitter");
+    if (!e->dbl && !isfinite((double)(float)v))
+        /* beyond FLT_MAX: a float network rounds it to infinity, as its own
+         * arithmetic would (printing it would give the C text "inf.0f") */
+        return v > 0 ? "HUGE_VALF" : "(-HUGE_VALF)";
     snprintf(b, 32, e->dbl ? "%.17g" : "%.9g", e->dbl ? v : (double)(float)v);
     if (!strpbrk(b, ".eEn"))
         strcat(b, ".0");

@@ -807,7 +807,9 @@ static const char *literal(Emit *em, double v)
 {
     if (isnan(v))
         return em->dbl ? "((double)NAN)" : "NAN";
-    if (isinf(v))
+    /* a float network rounds a constant beyond FLT_MAX to infinity, as its own
+     * arithmetic would (printing it would give the C text "inf.0f") */
+    if (isinf(v) || (!em->dbl && isinf((double)(float)v)))
         return pf(em, "%s%s", v < 0 ? "-" : "", em->dbl ? "HUGE_VAL" : "HUGE_VALF");
     char buf[40];
     shortest(buf, em->dbl ? v : (double)(float)v, em->dbl);

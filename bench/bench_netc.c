@@ -33,23 +33,11 @@ typedef struct {
 static void train_steps(void *vc, long steps)
 {
     Ctx *c = vc;
-    const long np = K(_NUM_PARAMS);
     for (long s = 0; s < steps; s++) {
         if (c->pos + c->batch > c->d.n) c->pos = 0;
-        c->loss = FN(_loss_grad)(c->grad, c->params, c->d.x + c->pos * c->d.in,
-                                 c->d.t + c->pos * c->d.out, c->batch, 0, c->work);
+        c->loss = FN(_sgd_step)(c->params, c->grad, c->d.x + c->pos * c->d.in,
+                                c->d.t + c->pos * c->d.out, c->batch, c->lr, 0, c->work);
         c->pos += c->batch;
-        real *restrict p = c->params;
-        const real *restrict g = c->grad;
-        const real lr = c->lr;
-#ifdef _OPENMP
-        if (np >= 65536) { /* only where two threads pay for the fork */
-#pragma omp parallel for simd
-            for (long k = 0; k < np; k++) p[k] -= lr * g[k];
-            continue;
-        }
-#endif
-        for (long k = 0; k < np; k++) p[k] -= lr * g[k];
     }
 }
 

@@ -40,7 +40,7 @@ static void expf_source(Buf *b, const char *p)
         "    q = q * r + 1.6666665459e-1f;\n"
         "    q = q * r + 5.0000001201e-1f;\n"
         "    const float e = q * r * r + r + 1.0f;\n"
-        "    const int k = (int)n, k1 = k / 2;\n"
+        "    const int k = (int)n, k1 = (int)((unsigned int)(k + 256) >> 1) - 128;   /* floor(k / 2) */\n"
         "    const float s = e * %s_pow2i(k1) * %s_pow2i(k - k1);\n"
         "    return x != x ? x : s;\n"
         "}\n\n", p, p, p);
@@ -101,7 +101,7 @@ static void vector_source(Buf *b, const char *p, bool tanh, bool sigmoid)
         "    const __m256 e = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(q, r), r), r),\n"
         "                                   _mm256_set1_ps(1.0f));\n"
         "    const __m256i k = _mm256_cvttps_epi32(n);\n"
-        "    const __m256i k1 = _mm256_srai_epi32(_mm256_sub_epi32(k, _mm256_srai_epi32(k, 31)), 1);\n"
+        "    const __m256i k1 = _mm256_srai_epi32(k, 1);   /* floor(k / 2) */\n"
         "    const __m256i bias = _mm256_set1_epi32(127);\n"
         "    const __m256 p1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));\n"
         "    const __m256 p2 = _mm256_castsi256_ps(\n"

@@ -202,6 +202,8 @@ const char *emit_value_ptr(Emitter *e, const IrValue *v, const char *batch)
     case VAL_ACT_GRAD:
         if (v->offset == 0)
             return "work";
+        if (strcmp(batch, "1") == 0)
+            return arena_printf(e->a, "work + %zu", v->offset);
         return arena_printf(e->a, "work + (size_t)%s * %zu", batch, v->offset);
     case VAL_SCALAR: break;
     }

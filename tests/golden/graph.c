@@ -636,3 +636,109 @@ double graph_loss_grad(graph_real *grad, const graph_real *params, const graph_r
     graph_a_linear_db(grad + 35, work + (size_t)n * 86, n);
     return loss;
 }
+
+double graph_sgd_step(graph_real *restrict params, graph_real *restrict grad, const graph_real *restrict x,
+                      const graph_real *restrict t, int n, graph_real lr, unsigned long long dropout_seed,
+                      graph_real *restrict work)
+{
+    (void)dropout_seed;
+    if (n == 1) {
+        graph_f1_slice(work, x, 1);
+        graph_f2_slice(work + 1, x, 1);
+        graph_f3_expr(work + 2, work, work + 1, 1);
+        graph_f4_slice(work + 3, x, 1);
+        graph_f5_expr(work + 5, work + 3, 1);
+        graph_f6_concat(work + 7, x, work + 2, work + 5, 1);
+        graph_a_linear(work + 14, work + 7, params + 0, params + 35, 1);
+        graph_a_tanh(work + 19, work + 14, 1);
+        graph_b_linear(work + 24, work + 7, params + 40, params + 75, 1);
+        graph_b_sigmoid(work + 29, work + 24, 1);
+        graph_f7_slice(work + 34, x, 1);
+        graph_gate_formula(work + 35, work + 19, work + 29, work + 34, 1);
+        graph_f8_slice(work + 40, work + 35, 1);
+        graph_f9_slice(work + 42, work + 35, 1);
+        graph_f10_concat(work + 43, work + 40, work + 42, work + 19, 1);
+        graph_y_linear(work + 51, work + 43, params + 80, params + 96, 1);
+        double loss = 0.0;
+        loss += graph_a_l1(params + 0);
+        loss += graph_b_l1(params + 40);
+        loss += graph_y_l1(params + 80);
+        graph_y_l1_bwd(grad + 80, params + 80);
+        graph_b_l1_bwd(grad + 40, params + 40);
+        graph_a_l1_bwd(grad + 0, params + 0);
+        loss += graph_loss_mae_bwd(work + 53, work + 51, t, 1);
+        graph_y_linear_dx(work + 55, work + 53, params + 80, 1);
+        graph_y_linear_dw(grad + 80, work + 53, work + 43, 1);
+        for (int k = 0; k < 16; k++) params[80 + (size_t)k] -= lr * grad[80 + (size_t)k];
+        graph_y_linear_db(grad + 96, work + 53, 1);
+        for (int k = 0; k < 2; k++) params[96 + (size_t)k] -= lr * grad[96 + (size_t)k];
+        graph_f10_concat_d0(work + 63, work + 55, 1);
+        graph_f10_concat_d1(work + 65, work + 55, 1);
+        graph_f10_concat_d2(work + 66, work + 55, 1);
+        graph_f9_slice_bwd(work + 71, work + 65, 1);
+        graph_f8_slice_bwd(work + 71, work + 63, 1);
+        graph_gate_formula_d0(work + 66, work + 71, work + 29, work + 34, 1);
+        graph_gate_formula_d1(work + 76, work + 71, work + 19, 1);
+        graph_b_sigmoid_bwd(work + 81, work + 76, work + 29, 1);
+        graph_b_linear_dw(grad + 40, work + 81, work + 7, 1);
+        for (int k = 0; k < 35; k++) params[40 + (size_t)k] -= lr * grad[40 + (size_t)k];
+        graph_b_linear_db(grad + 75, work + 81, 1);
+        for (int k = 0; k < 5; k++) params[75 + (size_t)k] -= lr * grad[75 + (size_t)k];
+        graph_a_tanh_bwd(work + 86, work + 66, work + 19, 1);
+        graph_a_linear_dw(grad + 0, work + 86, work + 7, 1);
+        for (int k = 0; k < 35; k++) params[0 + (size_t)k] -= lr * grad[0 + (size_t)k];
+        graph_a_linear_db(grad + 35, work + 86, 1);
+        for (int k = 0; k < 5; k++) params[35 + (size_t)k] -= lr * grad[35 + (size_t)k];
+        return loss;
+    }
+    graph_f1_slice(work, x, n);
+    graph_f2_slice(work + (size_t)n * 1, x, n);
+    graph_f3_expr(work + (size_t)n * 2, work, work + (size_t)n * 1, n);
+    graph_f4_slice(work + (size_t)n * 3, x, n);
+    graph_f5_expr(work + (size_t)n * 5, work + (size_t)n * 3, n);
+    graph_f6_concat(work + (size_t)n * 7, x, work + (size_t)n * 2, work + (size_t)n * 5, n);
+    graph_a_linear(work + (size_t)n * 14, work + (size_t)n * 7, params + 0, params + 35, n);
+    graph_a_tanh(work + (size_t)n * 19, work + (size_t)n * 14, n);
+    graph_b_linear(work + (size_t)n * 24, work + (size_t)n * 7, params + 40, params + 75, n);
+    graph_b_sigmoid(work + (size_t)n * 29, work + (size_t)n * 24, n);
+    graph_f7_slice(work + (size_t)n * 34, x, n);
+    graph_gate_formula(work + (size_t)n * 35, work + (size_t)n * 19, work + (size_t)n * 29,
+                       work + (size_t)n * 34, n);
+    graph_f8_slice(work + (size_t)n * 40, work + (size_t)n * 35, n);
+    graph_f9_slice(work + (size_t)n * 42, work + (size_t)n * 35, n);
+    graph_f10_concat(work + (size_t)n * 43, work + (size_t)n * 40, work + (size_t)n * 42,
+                     work + (size_t)n * 19, n);
+    graph_y_linear(work + (size_t)n * 51, work + (size_t)n * 43, params + 80, params + 96, n);
+    double loss = 0.0;
+    loss += graph_a_l1(params + 0);
+    loss += graph_b_l1(params + 40);
+    loss += graph_y_l1(params + 80);
+    graph_y_l1_bwd(grad + 80, params + 80);
+    graph_b_l1_bwd(grad + 40, params + 40);
+    graph_a_l1_bwd(grad + 0, params + 0);
+    loss += graph_loss_mae_bwd(work + (size_t)n * 53, work + (size_t)n * 51, t, n);
+    graph_y_linear_dx(work + (size_t)n * 55, work + (size_t)n * 53, params + 80, n);
+    graph_y_linear_dw(grad + 80, work + (size_t)n * 53, work + (size_t)n * 43, n);
+    for (int k = 0; k < 16; k++) params[80 + (size_t)k] -= lr * grad[80 + (size_t)k];
+    graph_y_linear_db(grad + 96, work + (size_t)n * 53, n);
+    for (int k = 0; k < 2; k++) params[96 + (size_t)k] -= lr * grad[96 + (size_t)k];
+    graph_f10_concat_d0(work + (size_t)n * 63, work + (size_t)n * 55, n);
+    graph_f10_concat_d1(work + (size_t)n * 65, work + (size_t)n * 55, n);
+    graph_f10_concat_d2(work + (size_t)n * 66, work + (size_t)n * 55, n);
+    graph_f9_slice_bwd(work + (size_t)n * 71, work + (size_t)n * 65, n);
+    graph_f8_slice_bwd(work + (size_t)n * 71, work + (size_t)n * 63, n);
+    graph_gate_formula_d0(work + (size_t)n * 66, work + (size_t)n * 71, work + (size_t)n * 29,
+                          work + (size_t)n * 34, n);
+    graph_gate_formula_d1(work + (size_t)n * 76, work + (size_t)n * 71, work + (size_t)n * 19, n);
+    graph_b_sigmoid_bwd(work + (size_t)n * 81, work + (size_t)n * 76, work + (size_t)n * 29, n);
+    graph_b_linear_dw(grad + 40, work + (size_t)n * 81, work + (size_t)n * 7, n);
+    for (int k = 0; k < 35; k++) params[40 + (size_t)k] -= lr * grad[40 + (size_t)k];
+    graph_b_linear_db(grad + 75, work + (size_t)n * 81, n);
+    for (int k = 0; k < 5; k++) params[75 + (size_t)k] -= lr * grad[75 + (size_t)k];
+    graph_a_tanh_bwd(work + (size_t)n * 86, work + (size_t)n * 66, work + (size_t)n * 19, n);
+    graph_a_linear_dw(grad + 0, work + (size_t)n * 86, work + (size_t)n * 7, n);
+    for (int k = 0; k < 35; k++) params[0 + (size_t)k] -= lr * grad[0 + (size_t)k];
+    graph_a_linear_db(grad + 35, work + (size_t)n * 86, n);
+    for (int k = 0; k < 5; k++) params[35 + (size_t)k] -= lr * grad[35 + (size_t)k];
+    return loss;
+}

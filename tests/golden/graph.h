@@ -51,6 +51,15 @@ double graph_loss(graph_real *y, const graph_real *params, const graph_real *x, 
 double graph_loss_grad(graph_real *grad, const graph_real *params, const graph_real *x, const graph_real *t,
                        int n, unsigned long long dropout_seed, graph_real *work);
 
+/* One plain SGD step on n samples: params -= lr * the gradient of the training
+ * loss; returns the loss before the step. grad[GRAPH_NUM_PARAMS] is scratch and
+ * holds that gradient afterwards. The same numbers as graph_loss_grad followed
+ * by params[k] -= lr * grad[k] for every k, in fewer passes over memory: each
+ * tensor is updated as soon as its gradient is complete. The five buffers
+ * must not overlap. */
+double graph_sgd_step(graph_real *params, graph_real *grad, const graph_real *x, const graph_real *t, int n, graph_real lr,
+                      unsigned long long dropout_seed, graph_real *work);
+
 #ifdef __cplusplus
 }
 #endif

@@ -231,7 +231,7 @@ static inline float mix_expf(float x)
     q = q * r + 1.6666665459e-1f;
     q = q * r + 5.0000001201e-1f;
     const float e = q * r * r + r + 1.0f;
-    const int k = (int)n, k1 = k / 2;
+    const int k = (int)n, k1 = (int)((unsigned int)(k + 256) >> 1) - 128;   /* floor(k / 2) */
     const float s = e * mix_pow2i(k1) * mix_pow2i(k - k1);
     return x != x ? x : s;
 }
@@ -255,7 +255,7 @@ static inline __m256 mix_expf8(__m256 x)
     const __m256 e = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(q, r), r), r),
                                    _mm256_set1_ps(1.0f));
     const __m256i k = _mm256_cvttps_epi32(n);
-    const __m256i k1 = _mm256_srai_epi32(_mm256_sub_epi32(k, _mm256_srai_epi32(k, 31)), 1);
+    const __m256i k1 = _mm256_srai_epi32(k, 1);   /* floor(k / 2) */
     const __m256i bias = _mm256_set1_epi32(127);
     const __m256 p1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));
     const __m256 p2 = _mm256_castsi256_ps(
@@ -902,5 +902,85 @@ double mix_loss_grad(mix_real *grad, const mix_real *params, const mix_real *x, 
     mix_h_leaky_relu_bwd(work + (size_t)n * 172, work + (size_t)n * 168, work + (size_t)n * 3, n);
     mix_h_linear_dw(grad + 0, work + (size_t)n * 172, work, n);
     mix_h_linear_db(grad + 12, work + (size_t)n * 172, n);
+    return loss;
+}
+
+double mix_sgd_step(mix_real *restrict params, mix_real *restrict grad, const mix_real *restrict x,
+                    const mix_real *restrict t, int n, mix_real lr, unsigned long long dropout_seed,
+                    mix_real *restrict work)
+{
+    const int train = 1;
+    const unsigned long long seed = dropout_seed;
+    if (n == 1) {
+        mix_x_dropout(work, x, 1, train, seed);
+        mix_h_linear(work + 3, work, params + 0, params + 12, 1);
+        mix_h_leaky_relu(work + 7, work + 3, 1);
+        mix_m_linear(work + 16, work + 7, params + 16, params + 176, 1);
+        mix_m_maxout(work + 64, work + 16, 1);
+        mix_y_linear(work + 84, work + 64, params + 216, 1);
+        double loss = 0.0;
+        loss += mix_h_l1(params + 0);
+        loss += mix_m_l1(params + 16);
+        loss += mix_y_l1(params + 216);
+        loss += mix_h_l2(params + 0);
+        loss += mix_m_l2(params + 16);
+        loss += mix_y_l2(params + 216);
+        mix_y_l2_bwd(grad + 216, params + 216);
+        mix_m_l2_bwd(grad + 16, params + 16);
+        mix_h_l2_bwd(grad + 0, params + 0);
+        mix_y_l1_bwd(grad + 216, params + 216);
+        mix_m_l1_bwd(grad + 16, params + 16);
+        mix_h_l1_bwd(grad + 0, params + 0);
+        loss += mix_loss_cross_entropy_bwd(work + 90, work + 84, t, 1);
+        mix_y_linear_dx(work + 96, work + 90, params + 216, 1);
+        mix_y_linear_dw(grad + 216, work + 90, work + 64, 1);
+        for (int k = 0; k < 60; k++) params[216 + (size_t)k] -= lr * grad[216 + (size_t)k];
+        mix_m_maxout_bwd(work + 128, work + 96, work + 16, 1);
+        mix_m_linear_dx(work + 168, work + 128, params + 16, 1);
+        mix_m_linear_dw(grad + 16, work + 128, work + 7, 1);
+        for (int k = 0; k < 160; k++) params[16 + (size_t)k] -= lr * grad[16 + (size_t)k];
+        mix_m_linear_db(grad + 176, work + 128, 1);
+        for (int k = 0; k < 40; k++) params[176 + (size_t)k] -= lr * grad[176 + (size_t)k];
+        mix_h_leaky_relu_bwd(work + 172, work + 168, work + 3, 1);
+        mix_h_linear_dw(grad + 0, work + 172, work, 1);
+        for (int k = 0; k < 12; k++) params[0 + (size_t)k] -= lr * grad[0 + (size_t)k];
+        mix_h_linear_db(grad + 12, work + 172, 1);
+        for (int k = 0; k < 4; k++) params[12 + (size_t)k] -= lr * grad[12 + (size_t)k];
+        return loss;
+    }
+    mix_x_dropout(work, x, n, train, seed);
+    mix_h_linear(work + (size_t)n * 3, work, params + 0, params + 12, n);
+    mix_h_leaky_relu(work + (size_t)n * 7, work + (size_t)n * 3, n);
+    mix_m_linear(work + (size_t)n * 16, work + (size_t)n * 7, params + 16, params + 176, n);
+    mix_m_maxout(work + (size_t)n * 64, work + (size_t)n * 16, n);
+    mix_y_linear(work + (size_t)n * 84, work + (size_t)n * 64, params + 216, n);
+    double loss = 0.0;
+    loss += mix_h_l1(params + 0);
+    loss += mix_m_l1(params + 16);
+    loss += mix_y_l1(params + 216);
+    loss += mix_h_l2(params + 0);
+    loss += mix_m_l2(params + 16);
+    loss += mix_y_l2(params + 216);
+    mix_y_l2_bwd(grad + 216, params + 216);
+    mix_m_l2_bwd(grad + 16, params + 16);
+    mix_h_l2_bwd(grad + 0, params + 0);
+    mix_y_l1_bwd(grad + 216, params + 216);
+    mix_m_l1_bwd(grad + 16, params + 16);
+    mix_h_l1_bwd(grad + 0, params + 0);
+    loss += mix_loss_cross_entropy_bwd(work + (size_t)n * 90, work + (size_t)n * 84, t, n);
+    mix_y_linear_dx(work + (size_t)n * 96, work + (size_t)n * 90, params + 216, n);
+    mix_y_linear_dw(grad + 216, work + (size_t)n * 90, work + (size_t)n * 64, n);
+    for (int k = 0; k < 60; k++) params[216 + (size_t)k] -= lr * grad[216 + (size_t)k];
+    mix_m_maxout_bwd(work + (size_t)n * 128, work + (size_t)n * 96, work + (size_t)n * 16, n);
+    mix_m_linear_dx(work + (size_t)n * 168, work + (size_t)n * 128, params + 16, n);
+    mix_m_linear_dw(grad + 16, work + (size_t)n * 128, work + (size_t)n * 7, n);
+    for (int k = 0; k < 160; k++) params[16 + (size_t)k] -= lr * grad[16 + (size_t)k];
+    mix_m_linear_db(grad + 176, work + (size_t)n * 128, n);
+    for (int k = 0; k < 40; k++) params[176 + (size_t)k] -= lr * grad[176 + (size_t)k];
+    mix_h_leaky_relu_bwd(work + (size_t)n * 172, work + (size_t)n * 168, work + (size_t)n * 3, n);
+    mix_h_linear_dw(grad + 0, work + (size_t)n * 172, work, n);
+    for (int k = 0; k < 12; k++) params[0 + (size_t)k] -= lr * grad[0 + (size_t)k];
+    mix_h_linear_db(grad + 12, work + (size_t)n * 172, n);
+    for (int k = 0; k < 4; k++) params[12 + (size_t)k] -= lr * grad[12 + (size_t)k];
     return loss;
 }

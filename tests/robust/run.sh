@@ -164,6 +164,28 @@ else
     head -5 "$tmp/err"; echo "FAIL robust/path-in-comments"
 fi
 
+# ---- NAME_sgd_step: the same numbers as NAME_loss_grad and the update ----
+# tests/robust/sgd_step.c, bit for bit, on networks with every kind of kernel:
+# unrolled and blocked layers, dropout, features, regularization, double.
+for spec in specs/xor.net tests/golden/mix.net tests/golden/graph.net specs/mlp_digits.net \
+            specs/iris_mlp.net bench/specs/mnist.net; do
+    n=$(basename "$spec" .net)
+    d=$tmp/step/$n
+    "$NETC" build "$spec" -o "$d" > /dev/null || { echo "FAIL robust/sgd-step-$n: netc build"; continue; }
+    net=$(basename "$(ls "$d"/*_netrt.c)" _netrt.c)
+    up=$(echo "$net" | tr a-z A-Z)
+    for fl in "-O2" "-O3 -march=native"; do
+        tag=O2; [ "$fl" = -O2 ] || tag=native
+        if gcc -std=c99 $fl -Wall -Wextra -Werror -DNET="$net" -DNETU="$up" -DNET_H="\"$net.h\"" \
+               -I"$d" -o "$d/s" tests/robust/sgd_step.c "$d/$net.c" -lm 2> "$tmp/err" &&
+           "$d/s" > "$tmp/step.out" 2>&1 && grep -q "^ok$" "$tmp/step.out"; then
+            echo "ok   robust/sgd-step-$n-$tag"
+        else
+            head -10 "$tmp/err" "$tmp/step.out"; echo "FAIL robust/sgd-step-$n-$tag"
+        fi
+    done
+done
+
 # ---- thread safety: generated functions called from 4 threads at once ----
 # tests/robust/threads.c against a few networks (dropout, features and graphs,
 # the large-layer kernels, double precision); under ThreadSanitizer when gcc

@@ -332,23 +332,182 @@ static void linear_dx(Emitter *e, const IrInstr *ins)
     emit_close(e);
 }
 
-/* dw[o][i] = sum_n dz[n][o] * x[n][i] */
-static void linear_dw(Emitter *e, const IrInstr *ins)
+/* One block of `rows` weight rows from row o0 of an unrolled layer's dW: the
+ * sums live in a local array across the batch loop (registers, not a
+ * load-add-store through dw per sample), each added in sample order as the
+ * plain loop would, so the numbers are the same. */
+static void linear_dw_rows(Emitter *e, const IrInstr *ins, int o0, int rows)
+{
+    int in = ins->out->cols, out = ins->out->rows, m = rows * in;
+    /* o0 < 0: the enclosing loop's variable o0 */
+    const char *at = o0 < 0 ? arena_printf(e->a, "o0 * %d + ", in)
+                   : o0 ? arena_printf(e->a, "%d + ", o0 * in) : "";
+    emit_line(e, "%s a[%d];", e->R, m);
+    if (ins->accumulate)
+        emit_line(e, "for (int k = 0; k < %d; k++) a[k] = dw[%sk];", m, at);
+    else
+        emit_line(e, "for (int k = 0; k < %d; k++) a[k] = %s;", m, emit_real(e, 0));
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "const %s *dzn = dz + (size_t)n * %d%s;", e->R, out,
+              o0 < 0 ? " + o0" : o0 ? arena_printf(e->a, " + %d", o0) : "");
+    emit_line(e, "const %s *xn = x + (size_t)n * %d;", e->R, in);
+    if (rows == 1) {
+        emit_line(e, "for (int i = 0; i < %d; i++) a[i] += dzn[0] * xn[i];", in);
+    } else {
+        emit_open(e, "for (int r = 0; r < %d; r++)", rows);
+        emit_line(e, "for (int i = 0; i < %d; i++) a[r * %d + i] += dzn[r] * xn[i];", in, in);
+        emit_close(e);
+    }
+    emit_close(e);
+    emit_line(e, "for (int k = 0; k < %d; k++) dw[%sk] = a[k];", m, at);
+}
+
+/* The portable dW: blocks of rows whose sums fit about 32 reals. */
+static void linear_dw_portable(Emitter *e, const IrInstr *ins, int from)
 {
     int in = ins->out->cols, out = ins->out->rows;
+    int rows = in >= 32 ? 1 : 32 / in;
+    if (rows > out - from)
+        rows = out - from;
+    int full = from + (out - from) / rows * rows;
+    if (full == from + rows) {
+        emit_brace(e);
+        linear_dw_rows(e, ins, from, rows);
+        emit_close(e);
+    } else {
+        emit_open(e, "for (int o0 = %d; o0 < %d; o0 += %d)", from, full, rows);
+        linear_dw_rows(e, ins, -1, rows);
+        emit_close(e);
+    }
+    if (full < out) {
+        emit_brace(e);
+        linear_dw_rows(e, ins, full, out - full);
+        emit_close(e);
+    }
+}
+
+/* AVX2 dW, x wide (in a multiple of the lanes): blocks of rb rows, each row's
+ * sums in in / L vectors, one broadcast of dz per row and sample. */
+static void linear_dw_rows_simd(Emitter *e, const IrInstr *ins, int o0, int rb)
+{
+    int in = ins->out->cols, out = ins->out->rows, L = e->dbl ? 4 : 8, nq = in / L;
+    const char *V = e->dbl ? "__m256d" : "__m256", *S = e->dbl ? "pd" : "ps";
+    const char *at = o0 < 0 ? "o0" : arena_printf(e->a, "%d", o0);
+    emit_line(e, "%s c[%d];", V, rb * nq);
+    emit_line(e, "for (int k = 0; k < %d; k++)", rb * nq);
+    if (ins->accumulate)
+        emit_line(e, "    c[k] = _mm256_loadu_%s(dw + (size_t)(%s + k / %d) * %d + (size_t)(k %% %d) * %d);",
+                  S, at, nq, in, nq, L);
+    else
+        emit_line(e, "    c[k] = _mm256_setzero_%s();", S);
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "const %s *dzn = dz + (size_t)n * %d + %s, *xn = x + (size_t)n * %d;", e->R, out,
+              at, in);
+    emit_open(e, "for (int r = 0; r < %d; r++)", rb);
+    emit_line(e, "const %s t = _mm256_set1_%s(dzn[r]);", V, S);
+    emit_line(e, "for (int q = 0; q < %d; q++)", nq);
+    emit_line(e, "    c[r * %d + q] = _mm256_fmadd_%s(t, _mm256_loadu_%s(xn + q * %d), c[r * %d + q]);",
+              nq, S, S, L, nq);
+    emit_close(e);
+    emit_close(e);
+    emit_line(e, "for (int k = 0; k < %d; k++)", rb * nq);
+    emit_line(e, "    _mm256_storeu_%s(dw + (size_t)(%s + k / %d) * %d + (size_t)(k %% %d) * %d, c[k]);",
+              S, at, nq, in, nq, L);
+}
+
+/* AVX2 dW, x narrow (in below the lanes): dW^T in blocks of rv vectors of L
+ * rows, loaded straight from dz; one broadcast of x per input and sample. */
+static void linear_dw_cols_simd(Emitter *e, const IrInstr *ins, int o0, int rv)
+{
+    int in = ins->out->cols, out = ins->out->rows, L = e->dbl ? 4 : 8;
+    const char *V = e->dbl ? "__m256d" : "__m256", *S = e->dbl ? "pd" : "ps";
+    const char *at = o0 < 0 ? "o0" : arena_printf(e->a, "%d", o0);
+    emit_line(e, "%s c[%d], d[%d];", V, in * rv, rv);
+    emit_line(e, "%s tmp[%d];", e->R, L);
+    emit_open(e, "for (int k = 0; k < %d; k++)", in * rv);
+    if (ins->accumulate) {
+        emit_line(e, "for (int r = 0; r < %d; r++)", L);
+        emit_line(e, "    tmp[r] = dw[(size_t)(%s + (k %% %d) * %d + r) * %d + (size_t)(k / %d)];", at,
+                  rv, L, in, rv);
+        emit_line(e, "c[k] = _mm256_loadu_%s(tmp);", S);
+    } else {
+        emit_line(e, "c[k] = _mm256_setzero_%s();", S);
+    }
+    emit_close(e);
+    emit_open(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "const %s *dzn = dz + (size_t)n * %d + %s, *xn = x + (size_t)n * %d;", e->R, out,
+              at, in);
+    emit_line(e, "for (int v = 0; v < %d; v++) d[v] = _mm256_loadu_%s(dzn + v * %d);", rv, S, L);
+    emit_open(e, "for (int i = 0; i < %d; i++)", in);
+    emit_line(e, "const %s t = _mm256_set1_%s(xn[i]);", V, S);
+    emit_line(e, "for (int v = 0; v < %d; v++) c[i * %d + v] = _mm256_fmadd_%s(t, d[v], c[i * %d + v]);",
+              rv, rv, S, rv);
+    emit_close(e);
+    emit_close(e);
+    emit_open(e, "for (int k = 0; k < %d; k++)", in * rv);
+    emit_line(e, "_mm256_storeu_%s(tmp, c[k]);", S);
+    emit_line(e, "for (int r = 0; r < %d; r++)", L);
+    emit_line(e, "    dw[(size_t)(%s + (k %% %d) * %d + r) * %d + (size_t)(k / %d)] = tmp[r];", at, rv,
+              L, in, rv);
+    emit_close(e);
+}
+
+/* dw[o][i] = sum_n dz[n][o] * x[n][i]. With AVX2, vectors along x when it is
+ * a whole number of vectors wide, else along the rows (dz) for as many rows as
+ * fill whole vectors; the portable blocks do the rest and non-AVX2 builds. */
+static void linear_dw(Emitter *e, const IrInstr *ins)
+{
+    int in = ins->out->cols, out = ins->out->rows, L = e->dbl ? 4 : 8;
     if (!unrolled(e, ins)) {
         emit_gemm_dw(e, ins);
         return;
     }
-    if (!ins->accumulate)
-        emit_line(e, "for (int k = 0; k < %d; k++) dw[k] = %s;", in * out, emit_real(e, 0));
-    emit_open(e, "for (int n = 0; n < batch; n++)");
-    emit_line(e, "const %s *dzn = dz + (size_t)n * %d;", e->R, out);
-    emit_line(e, "const %s *xn = x + (size_t)n * %d;", e->R, in);
-    for (int o = 0; o < out; o++)
-        for (int i = 0; i < in; i++)
-            emit_line(e, "dw[%d] += dzn[%d] * xn[%d];", o * in + i, o, i);
-    emit_close(e);
+    bool wide = in % L == 0, narrow = in < L && out >= L;
+    if (!wide && !narrow) {
+        linear_dw_portable(e, ins, 0);
+        return;
+    }
+    e->need_simd = true;
+    emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
+    if (wide) {
+        int nq = in / L, rb = nq >= 8 ? 1 : 8 / nq;
+        if (rb > out)
+            rb = out;
+        int full = out / rb * rb;
+        if (full == rb) {
+            emit_brace(e);
+            linear_dw_rows_simd(e, ins, 0, rb);
+            emit_close(e);
+        } else {
+            emit_open(e, "for (int o0 = 0; o0 < %d; o0 += %d)", full, rb);
+            linear_dw_rows_simd(e, ins, -1, rb);
+            emit_close(e);
+        }
+        if (full < out) {
+            emit_brace(e);
+            linear_dw_rows_simd(e, ins, full, out - full);
+            emit_close(e);
+        }
+    } else {
+        int nv = out / L, rv = in >= 8 ? 1 : 8 / in;
+        if (rv > nv)
+            rv = nv;
+        int groups = nv / rv, done = groups * rv * L;
+        if (groups == 1) {
+            emit_brace(e);
+            linear_dw_cols_simd(e, ins, 0, rv);
+            emit_close(e);
+        } else {
+            emit_open(e, "for (int o0 = 0; o0 < %d; o0 += %d)", done, rv * L);
+            linear_dw_cols_simd(e, ins, -1, rv);
+            emit_close(e);
+        }
+        if (done < out)
+            linear_dw_portable(e, ins, done);
+    }
+    emit_line(e, "#else");
+    linear_dw_portable(e, ins, 0);
+    emit_line(e, "#endif");
 }
 
 /* db[o] = sum_n dz[n][o] */

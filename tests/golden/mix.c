@@ -661,69 +661,15 @@ static void mix_y_linear_dx(mix_real *restrict dx, const mix_real *restrict dz,
 static void mix_y_linear_dw(mix_real *restrict dw, const mix_real *restrict dz,
                             const mix_real *restrict x, int batch)
 {
-    for (int n = 0; n < batch; n++) {
-        const mix_real *dzn = dz + (size_t)n * 3;
-        const mix_real *xn = x + (size_t)n * 20;
-        dw[0] += dzn[0] * xn[0];
-        dw[1] += dzn[0] * xn[1];
-        dw[2] += dzn[0] * xn[2];
-        dw[3] += dzn[0] * xn[3];
-        dw[4] += dzn[0] * xn[4];
-        dw[5] += dzn[0] * xn[5];
-        dw[6] += dzn[0] * xn[6];
-        dw[7] += dzn[0] * xn[7];
-        dw[8] += dzn[0] * xn[8];
-        dw[9] += dzn[0] * xn[9];
-        dw[10] += dzn[0] * xn[10];
-        dw[11] += dzn[0] * xn[11];
-        dw[12] += dzn[0] * xn[12];
-        dw[13] += dzn[0] * xn[13];
-        dw[14] += dzn[0] * xn[14];
-        dw[15] += dzn[0] * xn[15];
-        dw[16] += dzn[0] * xn[16];
-        dw[17] += dzn[0] * xn[17];
-        dw[18] += dzn[0] * xn[18];
-        dw[19] += dzn[0] * xn[19];
-        dw[20] += dzn[1] * xn[0];
-        dw[21] += dzn[1] * xn[1];
-        dw[22] += dzn[1] * xn[2];
-        dw[23] += dzn[1] * xn[3];
-        dw[24] += dzn[1] * xn[4];
-        dw[25] += dzn[1] * xn[5];
-        dw[26] += dzn[1] * xn[6];
-        dw[27] += dzn[1] * xn[7];
-        dw[28] += dzn[1] * xn[8];
-        dw[29] += dzn[1] * xn[9];
-        dw[30] += dzn[1] * xn[10];
-        dw[31] += dzn[1] * xn[11];
-        dw[32] += dzn[1] * xn[12];
-        dw[33] += dzn[1] * xn[13];
-        dw[34] += dzn[1] * xn[14];
-        dw[35] += dzn[1] * xn[15];
-        dw[36] += dzn[1] * xn[16];
-        dw[37] += dzn[1] * xn[17];
-        dw[38] += dzn[1] * xn[18];
-        dw[39] += dzn[1] * xn[19];
-        dw[40] += dzn[2] * xn[0];
-        dw[41] += dzn[2] * xn[1];
-        dw[42] += dzn[2] * xn[2];
-        dw[43] += dzn[2] * xn[3];
-        dw[44] += dzn[2] * xn[4];
-        dw[45] += dzn[2] * xn[5];
-        dw[46] += dzn[2] * xn[6];
-        dw[47] += dzn[2] * xn[7];
-        dw[48] += dzn[2] * xn[8];
-        dw[49] += dzn[2] * xn[9];
-        dw[50] += dzn[2] * xn[10];
-        dw[51] += dzn[2] * xn[11];
-        dw[52] += dzn[2] * xn[12];
-        dw[53] += dzn[2] * xn[13];
-        dw[54] += dzn[2] * xn[14];
-        dw[55] += dzn[2] * xn[15];
-        dw[56] += dzn[2] * xn[16];
-        dw[57] += dzn[2] * xn[17];
-        dw[58] += dzn[2] * xn[18];
-        dw[59] += dzn[2] * xn[19];
+    for (int o0 = 0; o0 < 3; o0 += 1) {
+        mix_real a[20];
+        for (int k = 0; k < 20; k++) a[k] = dw[o0 * 20 + k];
+        for (int n = 0; n < batch; n++) {
+            const mix_real *dzn = dz + (size_t)n * 3 + o0;
+            const mix_real *xn = x + (size_t)n * 20;
+            for (int i = 0; i < 20; i++) a[i] += dzn[0] * xn[i];
+        }
+        for (int k = 0; k < 20; k++) dw[o0 * 20 + k] = a[k];
     }
 }
 
@@ -793,21 +739,17 @@ static void mix_h_leaky_relu_bwd(mix_real *restrict dz, const mix_real *restrict
 static void mix_h_linear_dw(mix_real *restrict dw, const mix_real *restrict dz,
                             const mix_real *restrict x, int batch)
 {
-    for (int n = 0; n < batch; n++) {
-        const mix_real *dzn = dz + (size_t)n * 4;
-        const mix_real *xn = x + (size_t)n * 3;
-        dw[0] += dzn[0] * xn[0];
-        dw[1] += dzn[0] * xn[1];
-        dw[2] += dzn[0] * xn[2];
-        dw[3] += dzn[1] * xn[0];
-        dw[4] += dzn[1] * xn[1];
-        dw[5] += dzn[1] * xn[2];
-        dw[6] += dzn[2] * xn[0];
-        dw[7] += dzn[2] * xn[1];
-        dw[8] += dzn[2] * xn[2];
-        dw[9] += dzn[3] * xn[0];
-        dw[10] += dzn[3] * xn[1];
-        dw[11] += dzn[3] * xn[2];
+    {
+        mix_real a[12];
+        for (int k = 0; k < 12; k++) a[k] = dw[k];
+        for (int n = 0; n < batch; n++) {
+            const mix_real *dzn = dz + (size_t)n * 4;
+            const mix_real *xn = x + (size_t)n * 3;
+            for (int r = 0; r < 4; r++) {
+                for (int i = 0; i < 3; i++) a[r * 3 + i] += dzn[r] * xn[i];
+            }
+        }
+        for (int k = 0; k < 12; k++) dw[k] = a[k];
     }
 }
 

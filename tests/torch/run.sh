@@ -63,6 +63,14 @@ printf '%s\n' "network tiles_mse" "precision double" "input x[33]" "dense h[48] 
 # single columns (the dW and dx tiles' every case).
 printf '%s\n' "network tiles_half" "precision double" "input x[29]" "dense h[27] tanh" \
     "dense y[3] linear" "loss mse" > "$fast/tiles_half.net"
+# The unrolled small layers' dW: vectors along the rows when x is narrower
+# than a vector (3 and 2 inputs; 12 rows = 8 in vectors + 4 left to the
+# portable blocks), along x when it is whole vectors wide (12 and 16 inputs),
+# adding to the L2 penalty's gradient in the first net.
+printf '%s\n' "network small_dw" "precision double" "input x[3]" "dense h[12] tanh" \
+    "dense y[4] linear" "loss mse" "regularize l2 0.01" > "$fast/small_dw.net"
+printf '%s\n' "network small_dw2" "precision double" "input x[2]" "dense h[16] sigmoid" \
+    "dense y[4] softmax" "loss cross_entropy" > "$fast/small_dw2.net"
 for mode in native avx2 portable openmp; do
     case $mode in
         native) flags="-O3 -march=native" ;;

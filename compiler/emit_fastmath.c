@@ -140,6 +140,75 @@ static void vector_source(Buf *b, const char *p, bool tanh, bool sigmoid)
     buf_printf(b, "#endif\n\n");
 }
 
+/* The same on 16 floats with AVX-512F alone (its and/or/andnot on floats need
+ * AVX-512DQ, so the sign work goes through the integer forms), operation for
+ * operation as the scalar functions again. */
+static void vector16_source(Buf *b, const char *p, bool tanh, bool sigmoid)
+{
+    buf_printf(b,
+        "#if defined(__AVX512F__)\n"
+        "#define %s_F16(v) _mm512_castsi512_ps(v)\n"
+        "#define %s_I16(v) _mm512_castps_si512(v)\n"
+        "/* %s_expf on 16 lanes. */\n"
+        "static inline __m512 %s_expf16(__m512 x)\n"
+        "{\n"
+        "    const __m512 lo = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));\n"
+        "    const __m512 xc = _mm512_min_ps(lo, _mm512_set1_ps(89.0f));\n"
+        "    const __m512 n = _mm512_roundscale_ps(_mm512_add_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504089f)),\n"
+        "                                                        _mm512_set1_ps(0.5f)),\n"
+        "                                          _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);\n"
+        "    const __m512 r = _mm512_add_ps(_mm512_sub_ps(xc, _mm512_mul_ps(n, _mm512_set1_ps(0.693359375f))),\n"
+        "                                   _mm512_mul_ps(n, _mm512_set1_ps(2.12194440e-4f)));\n"
+        "    __m512 q = _mm512_set1_ps(1.9875691500e-4f);\n"
+        "    q = _mm512_add_ps(_mm512_mul_ps(q, r), _mm512_set1_ps(1.3981999507e-3f));\n"
+        "    q = _mm512_add_ps(_mm512_mul_ps(q, r), _mm512_set1_ps(8.3334519073e-3f));\n"
+        "    q = _mm512_add_ps(_mm512_mul_ps(q, r), _mm512_set1_ps(4.1665795894e-2f));\n"
+        "    q = _mm512_add_ps(_mm512_mul_ps(q, r), _mm512_set1_ps(1.6666665459e-1f));\n"
+        "    q = _mm512_add_ps(_mm512_mul_ps(q, r), _mm512_set1_ps(5.0000001201e-1f));\n"
+        "    const __m512 e = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(q, r), r), r),\n"
+        "                                   _mm512_set1_ps(1.0f));\n"
+        "    const __m512i k = _mm512_cvttps_epi32(n);\n"
+        "    const __m512i k1 = _mm512_srai_epi32(k, 1);   /* floor(k / 2) */\n"
+        "    const __m512i bias = _mm512_set1_epi32(127);\n"
+        "    const __m512 p1 = %s_F16(_mm512_slli_epi32(_mm512_add_epi32(k1, bias), 23));\n"
+        "    const __m512 p2 = %s_F16(_mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(k, k1), bias), 23));\n"
+        "    const __m512 s = _mm512_mul_ps(_mm512_mul_ps(e, p1), p2);\n"
+        "    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), s, x);\n"
+        "}\n\n", p, p, p, p, p, p);
+    if (tanh)
+        buf_printf(b,
+            "/* %s_tanhf on 16 lanes. */\n"
+            "static inline __m512 %s_tanhf16(__m512 x)\n"
+            "{\n"
+            "    const __m512i sign = _mm512_set1_epi32((int)0x80000000u);\n"
+            "    const __m512 one = _mm512_set1_ps(1.0f);\n"
+            "    const __m512 a = %s_F16(_mm512_andnot_si512(sign, %s_I16(x))), z = _mm512_mul_ps(x, x);\n"
+            "    __m512 q = _mm512_set1_ps(-5.70498872745e-3f);\n"
+            "    q = _mm512_add_ps(_mm512_mul_ps(q, z), _mm512_set1_ps(2.06390887954e-2f));\n"
+            "    q = _mm512_sub_ps(_mm512_mul_ps(q, z), _mm512_set1_ps(5.37397155531e-2f));\n"
+            "    q = _mm512_add_ps(_mm512_mul_ps(q, z), _mm512_set1_ps(1.33314422036e-1f));\n"
+            "    q = _mm512_sub_ps(_mm512_mul_ps(q, z), _mm512_set1_ps(3.33332819422e-1f));\n"
+            "    const __m512 small = _mm512_add_ps(x, _mm512_mul_ps(_mm512_mul_ps(x, z), q));\n"
+            "    const __m512 e = %s_expf16(_mm512_mul_ps(_mm512_set1_ps(2.0f), a));\n"
+            "    const __m512 big = _mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, one)));\n"
+            "    const __m512 signed_big = %s_F16(_mm512_or_si512(_mm512_andnot_si512(sign, %s_I16(big)),\n"
+            "                                                    _mm512_and_si512(sign, %s_I16(x))));\n"
+            "    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, _mm512_set1_ps(0.625f), _CMP_LT_OQ),\n"
+            "                                signed_big, small);\n"
+            "}\n\n", p, p, p, p, p, p, p, p);
+    if (sigmoid)
+        buf_printf(b,
+            "/* %s_sigmoid on 16 lanes. */\n"
+            "static inline __m512 %s_sigmoid16(__m512 v)\n"
+            "{\n"
+            "    const __m512 one = _mm512_set1_ps(1.0f);\n"
+            "    const __m512 e = %s_expf16(%s_F16(_mm512_or_si512(%s_I16(v), _mm512_set1_epi32((int)0x80000000u))));\n"
+            "    const __m512 num = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GE_OQ), e, one);\n"
+            "    return _mm512_div_ps(num, _mm512_add_ps(one, e));\n"
+            "}\n\n", p, p, p, p, p);
+    buf_printf(b, "#endif\n\n");
+}
+
 void fastmath_source(Buf *out, const char *prefix, bool exp, bool exp8, bool tanh, bool sigmoid)
 {
     if (exp || tanh || sigmoid) {
@@ -152,6 +221,8 @@ void fastmath_source(Buf *out, const char *prefix, bool exp, bool exp8, bool tan
         sigmoid_source(out, prefix);
     if (exp8 || tanh || sigmoid)
         vector_source(out, prefix, tanh, sigmoid);
+    if (tanh || sigmoid)
+        vector16_source(out, prefix, tanh, sigmoid);
 }
 
 void emit_fastmath_helpers(Emitter *e)

@@ -296,17 +296,29 @@ static void linear_fwd(Emitter *e, const IrInstr *ins)
         emit_gemm_fwd(e, ins);
         return;
     }
+    /* Sums of 8 or more products in 2 or 4 interleaved partial sums, so that
+     * one sample's adds are not a single chain of dependent operations. */
+    int chains = in >= 16 ? 4 : in >= 8 ? 2 : 1;
     emit_open(e, "for (int n = 0; n < batch; n++)");
     emit_line(e, "const %s *xn = x + (size_t)n * %d;", e->R, in);
     emit_line(e, "%s *zn = z + (size_t)n * %d;", e->R, out);
+    if (chains > 1)
+        emit_line(e, "%s %s;", e->R, chains == 4 ? "s0, s1, s2, s3" : "s0, s1");
     for (int o = 0; o < out; o++) {
-        Buf terms = {0};
-        if (bias)
-            buf_printf(&terms, "b[%d]|", o);
-        for (int i = 0; i < in; i++)
-            buf_printf(&terms, "w[%d] * xn[%d]|", o * in + i, i);
-        emit_sum(e, arena_printf(e->a, "zn[%d] = ", o), &terms);
-        buf_free(&terms);
+        for (int c = 0; c < chains; c++) {
+            Buf terms = {0};
+            if (bias && c == 0)
+                buf_printf(&terms, "b[%d]|", o);
+            for (int i = c; i < in; i += chains)
+                buf_printf(&terms, "w[%d] * xn[%d]|", o * in + i, i);
+            emit_sum(e, chains == 1 ? arena_printf(e->a, "zn[%d] = ", o)
+                                    : arena_printf(e->a, "s%d = ", c), &terms);
+            buf_free(&terms);
+        }
+        if (chains == 4)
+            emit_line(e, "zn[%d] = (s0 + s1) + (s2 + s3);", o);
+        else if (chains == 2)
+            emit_line(e, "zn[%d] = s0 + s1;", o);
     }
     emit_close(e);
 }
@@ -537,6 +549,10 @@ static bool act_fwd_vector(Emitter *e, const IrInstr *ins)
         e->need_ftanh = true;
     e->need_simd = true;
     emit_line(e, "int k = 0;");
+    emit_line(e, "#if defined(__AVX512F__)");
+    emit_line(e, "for (; k + 16 <= batch * %d; k += 16)", ins->out->size);
+    emit_line(e, "    _mm512_storeu_ps(y + k, %s_%s16(_mm512_loadu_ps(z + k)));", e->p, fn);
+    emit_line(e, "#endif");
     emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
     emit_line(e, "for (; k + 8 <= batch * %d; k += 8)", ins->out->size);
     emit_line(e, "    _mm256_storeu_ps(y + k, %s_%s8(_mm256_loadu_ps(z + k)));", e->p, fn);

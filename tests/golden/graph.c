@@ -216,10 +216,13 @@ static void graph_y_linear(graph_real *restrict z, const graph_real *restrict x,
     for (int n = 0; n < batch; n++) {
         const graph_real *xn = x + (size_t)n * 8;
         graph_real *zn = z + (size_t)n * 2;
-        zn[0] = b[0] + w[0] * xn[0] + w[1] * xn[1] + w[2] * xn[2] + w[3] * xn[3] + w[4] * xn[4]
-            + w[5] * xn[5] + w[6] * xn[6] + w[7] * xn[7];
-        zn[1] = b[1] + w[8] * xn[0] + w[9] * xn[1] + w[10] * xn[2] + w[11] * xn[3] + w[12] * xn[4]
-            + w[13] * xn[5] + w[14] * xn[6] + w[15] * xn[7];
+        graph_real s0, s1;
+        s0 = b[0] + w[0] * xn[0] + w[2] * xn[2] + w[4] * xn[4] + w[6] * xn[6];
+        s1 = w[1] * xn[1] + w[3] * xn[3] + w[5] * xn[5] + w[7] * xn[7];
+        zn[0] = s0 + s1;
+        s0 = b[1] + w[8] * xn[0] + w[10] * xn[2] + w[12] * xn[4] + w[14] * xn[6];
+        s1 = w[9] * xn[1] + w[11] * xn[3] + w[13] * xn[5] + w[15] * xn[7];
+        zn[1] = s0 + s1;
     }
 }
 

@@ -338,6 +338,38 @@ static int *last_param_use(Emitter *e)
     return last;
 }
 
+/* One sample's dW = dz^T x and db = dz go straight into the step, the gradient
+ * never stored: w -= lr * (dz[o] * x[i]) rounds as the kernel's one-term sum
+ * followed by the update does. Only for a gradient nothing else adds to (no
+ * penalty term) and whose tensor nothing reads afterwards. */
+static bool emit_rank1_step(Emitter *e, const IrInstr *ins, int at, const int *last)
+{
+    const IrGraph *g = e->g;
+    if ((ins->op != IR_LINEAR_DW && ins->op != IR_LINEAR_DB) || ins->accumulate)
+        return false;
+    int p = 0;
+    while (p < g->nparams && g->params[p]->grad != ins->out)
+        p++;
+    if (p == g->nparams || last[p] != at)
+        return false;
+    const IrValue *q = g->params[p];
+    emit_brace(e);
+    emit_line(e, "const %s *dzv = %s;", e->R, emit_value_ptr(e, ins->in[0], "1"));
+    emit_line(e, "%s *pv = params + %zu;   /* %s */", e->R, q->offset, emit_comment_safe(e, q->name));
+    if (ins->op == IR_LINEAR_DB) {
+        emit_line(e, "for (int o = 0; o < %d; o++) pv[o] -= lr * dzv[o];", q->size);
+    } else {
+        emit_line(e, "const %s *xv = %s;", e->R, emit_value_ptr(e, ins->in[1], "1"));
+        emit_open(e, "for (int o = 0; o < %d; o++)", q->rows);
+        emit_line(e, "const %s d = dzv[o];", e->R);
+        emit_line(e, "for (int i = 0; i < %d; i++) pv[o * %d + i] -= lr * (d * xv[i]);", q->cols,
+                  q->cols);
+        emit_close(e);
+    }
+    emit_close(e);
+    return true;
+}
+
 /* The training step's kernels for a batch of `batch` samples (a literal 1 lets
  * the compiler fold every per-sample loop away), each tensor updated as soon
  * as its gradient is complete, while it is still in cache. */
@@ -355,6 +387,8 @@ static void emit_step_calls(Emitter *e, const char *batch, const int *last)
         if (g->fwd[i]->op == IR_REG)
             emit_kernel_call(e, g->fwd[i], batch);
     for (int i = 0; i < g->nbwd; i++) {
+        if (strcmp(batch, "1") == 0 && emit_rank1_step(e, g->bwd[i], i, last))
+            continue;
         emit_kernel_call(e, g->bwd[i], batch);
         for (int p = 0; p < g->nparams; p++) {
             const IrValue *q = g->params[p];
@@ -439,11 +473,11 @@ static char *emit_header(Emitter *e)
                    "%*sint n, unsigned long long dropout_seed, %s *work);\n\n",
                p, R, R, R, R, (int)strlen(p) + 18, "", R);
     buf_printf(&h, "/* One plain SGD step on n samples: params -= lr * the gradient of the training\n"
-                   " * loss; returns the loss before the step. grad[%s_NUM_PARAMS] is scratch and\n"
-                   " * holds that gradient afterwards. The same numbers as %s_loss_grad followed\n"
-                   " * by params[k] -= lr * grad[k] for every k, in fewer passes over memory: each\n"
-                   " * tensor is updated as soon as its gradient is complete. The five buffers\n"
-                   " * must not overlap. */\n", P, p);
+                   " * loss; returns the loss before the step. grad[%s_NUM_PARAMS] is scratch.\n"
+                   " * The same numbers as %s_loss_grad followed by params[k] -= lr * grad[k]\n"
+                   " * for every k, in fewer passes over memory: each tensor is updated as soon\n"
+                   " * as its gradient is complete, and a single sample's weight gradients go\n"
+                   " * into the update without being stored. The five buffers must not overlap. */\n", P, p);
     buf_printf(&h, "double %s_sgd_step(%s *params, %s *grad, const %s *x, const %s *t, int n, %s lr,\n"
                    "%*sunsigned long long dropout_seed, %s *work);\n\n",
                p, R, R, R, R, R, (int)strlen(p) + 17, "", R);

@@ -652,8 +652,11 @@ double graph_sgd_step(graph_real *restrict params, graph_real *restrict grad, co
         graph_y_linear_dx(work + 55, work + 53, params + 80, 1);
         graph_y_linear_dw(grad + 80, work + 53, work + 43, 1);
         for (int k = 0; k < 16; k++) params[80 + (size_t)k] -= lr * grad[80 + (size_t)k];
-        graph_y_linear_db(grad + 96, work + 53, 1);
-        for (int k = 0; k < 2; k++) params[96 + (size_t)k] -= lr * grad[96 + (size_t)k];
+        {
+            const graph_real *dzv = work + 53;
+            graph_real *pv = params + 96;   /* y.b */
+            for (int o = 0; o < 2; o++) pv[o] -= lr * dzv[o];
+        }
         graph_f10_concat_d0(work + 63, work + 55, 1);
         graph_f10_concat_d1(work + 65, work + 55, 1);
         graph_f10_concat_d2(work + 66, work + 55, 1);
@@ -664,13 +667,19 @@ double graph_sgd_step(graph_real *restrict params, graph_real *restrict grad, co
         graph_b_sigmoid_bwd(work + 81, work + 76, work + 29, 1);
         graph_b_linear_dw(grad + 40, work + 81, work + 7, 1);
         for (int k = 0; k < 35; k++) params[40 + (size_t)k] -= lr * grad[40 + (size_t)k];
-        graph_b_linear_db(grad + 75, work + 81, 1);
-        for (int k = 0; k < 5; k++) params[75 + (size_t)k] -= lr * grad[75 + (size_t)k];
+        {
+            const graph_real *dzv = work + 81;
+            graph_real *pv = params + 75;   /* b.b */
+            for (int o = 0; o < 5; o++) pv[o] -= lr * dzv[o];
+        }
         graph_a_tanh_bwd(work + 86, work + 66, work + 19, 1);
         graph_a_linear_dw(grad + 0, work + 86, work + 7, 1);
         for (int k = 0; k < 35; k++) params[0 + (size_t)k] -= lr * grad[0 + (size_t)k];
-        graph_a_linear_db(grad + 35, work + 86, 1);
-        for (int k = 0; k < 5; k++) params[35 + (size_t)k] -= lr * grad[35 + (size_t)k];
+        {
+            const graph_real *dzv = work + 86;
+            graph_real *pv = params + 35;   /* a.b */
+            for (int o = 0; o < 5; o++) pv[o] -= lr * dzv[o];
+        }
         return loss;
     }
     graph_f1_slice(work, x, n);

@@ -52,11 +52,11 @@ double graph_loss_grad(graph_real *grad, const graph_real *params, const graph_r
                        int n, unsigned long long dropout_seed, graph_real *work);
 
 /* One plain SGD step on n samples: params -= lr * the gradient of the training
- * loss; returns the loss before the step. grad[GRAPH_NUM_PARAMS] is scratch and
- * holds that gradient afterwards. The same numbers as graph_loss_grad followed
- * by params[k] -= lr * grad[k] for every k, in fewer passes over memory: each
- * tensor is updated as soon as its gradient is complete. The five buffers
- * must not overlap. */
+ * loss; returns the loss before the step. grad[GRAPH_NUM_PARAMS] is scratch.
+ * The same numbers as graph_loss_grad followed by params[k] -= lr * grad[k]
+ * for every k, in fewer passes over memory: each tensor is updated as soon
+ * as its gradient is complete, and a single sample's weight gradients go
+ * into the update without being stored. The five buffers must not overlap. */
 double graph_sgd_step(graph_real *params, graph_real *grad, const graph_real *x, const graph_real *t, int n, graph_real lr,
                       unsigned long long dropout_seed, graph_real *work);
 

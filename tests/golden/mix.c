@@ -885,13 +885,19 @@ double mix_sgd_step(mix_real *restrict params, mix_real *restrict grad, const mi
         mix_m_linear_dx(work + 168, work + 128, params + 16, 1);
         mix_m_linear_dw(grad + 16, work + 128, work + 7, 1);
         for (int k = 0; k < 160; k++) params[16 + (size_t)k] -= lr * grad[16 + (size_t)k];
-        mix_m_linear_db(grad + 176, work + 128, 1);
-        for (int k = 0; k < 40; k++) params[176 + (size_t)k] -= lr * grad[176 + (size_t)k];
+        {
+            const mix_real *dzv = work + 128;
+            mix_real *pv = params + 176;   /* m.b */
+            for (int o = 0; o < 40; o++) pv[o] -= lr * dzv[o];
+        }
         mix_h_leaky_relu_bwd(work + 172, work + 168, work + 3, 1);
         mix_h_linear_dw(grad + 0, work + 172, work, 1);
         for (int k = 0; k < 12; k++) params[0 + (size_t)k] -= lr * grad[0 + (size_t)k];
-        mix_h_linear_db(grad + 12, work + 172, 1);
-        for (int k = 0; k < 4; k++) params[12 + (size_t)k] -= lr * grad[12 + (size_t)k];
+        {
+            const mix_real *dzv = work + 172;
+            mix_real *pv = params + 12;   /* h.b */
+            for (int o = 0; o < 4; o++) pv[o] -= lr * dzv[o];
+        }
         return loss;
     }
     mix_x_dropout(work, x, n, train, seed);

@@ -50,11 +50,11 @@ double mix_loss_grad(mix_real *grad, const mix_real *params, const mix_real *x, 
                      int n, unsigned long long dropout_seed, mix_real *work);
 
 /* One plain SGD step on n samples: params -= lr * the gradient of the training
- * loss; returns the loss before the step. grad[MIX_NUM_PARAMS] is scratch and
- * holds that gradient afterwards. The same numbers as mix_loss_grad followed
- * by params[k] -= lr * grad[k] for every k, in fewer passes over memory: each
- * tensor is updated as soon as its gradient is complete. The five buffers
- * must not overlap. */
+ * loss; returns the loss before the step. grad[MIX_NUM_PARAMS] is scratch.
+ * The same numbers as mix_loss_grad followed by params[k] -= lr * grad[k]
+ * for every k, in fewer passes over memory: each tensor is updated as soon
+ * as its gradient is complete, and a single sample's weight gradients go
+ * into the update without being stored. The five buffers must not overlap. */
 double mix_sgd_step(mix_real *params, mix_real *grad, const mix_real *x, const mix_real *t, int n, mix_real lr,
                     unsigned long long dropout_seed, mix_real *work);
 

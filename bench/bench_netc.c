@@ -3,8 +3,9 @@
  *   cc FLAGS -DNET=mnist -DNET_UPPER=MNIST -DNET_HEADER='"mnist.h"' -DIMPL='"netc"' \
  *      bench_netc.c mnist.c -lm
  * Usage: bench_netc DATA.bin BATCHES [infer]
- * A training step is NAME_loss_grad on the next BATCH samples followed by the
- * plain SGD update p -= lr * g; inference is NAME_forward on one sample.
+ * A training step is NAME_sgd_step on the next BATCH samples: the gradient and
+ * the plain SGD update p -= lr * g in one generated call (bit for bit the same
+ * as NAME_loss_grad and then the update); inference is NAME_forward on one sample.
  * Built with -fopenmp and run on 2 threads it also times `netc-split`: the
  * caller splits each batch over the two threads (split_steps). */
 #include "bench_common.h"

@@ -200,7 +200,8 @@ def main():
       "from the same file. Batches walk through it in order and wrap around.")
     p("- **A training step** is a full plain-SGD step on the next `batch` samples: forward, "
       "loss, backward (no gradient for the input itself), then p −= lr·g with lr = 0.01. "
-      "netc: the generated `NAME_loss_grad` then a plain update loop in bench/bench_netc.c, "
+      "netc: one call of the generated `NAME_sgd_step` (the gradient and the update "
+      "together, bit for bit `NAME_loss_grad` and then p −= lr·g; tests/robust/sgd_step.c), "
       "compiled directly from the generated C (no `NETC_CFLAGS`, no libnetrt). "
       "PyTorch: `torch.nn.Linear` layers, `CrossEntropyLoss` on the logits (`MSELoss` after "
       "a sigmoid for xor), `torch.optim.SGD`, `zero_grad(set_to_none=True)`. OpenBLAS: "
@@ -233,7 +234,7 @@ def main():
       f"(bench/peak.c, the {top_isa.upper()} figure below; the AVX2 one is given beside "
       "it where the CPU has AVX-512).")
     p("- **Threads**: netc 2 threads is the generated code built with `-fopenmp`, run with "
-      "`OMP_NUM_THREADS=2`; the driver's update loop is an `omp parallel for` too. PyTorch "
+      "`OMP_NUM_THREADS=2`; its update loops over large tensors are split too. PyTorch "
       "gets `torch.set_num_threads(n)` and `OMP_NUM_THREADS=OPENBLAS_NUM_THREADS=n`, "
       "the OpenBLAS trainer `openblas_set_num_threads(n)`. `netc-split` is netc on 2 "
       "threads without help from the generated code: the driver splits each batch in two "
@@ -410,7 +411,7 @@ def main():
 
     def classify(entries):
         """Shares: libm, netc's own transcendental helpers, the rest of the
-        generated code, the driver's update loop."""
+        generated code, the driver's own loop."""
         libm = sum(p_ for p_, dso, _ in entries if dso.startswith("libm"))
         drv = sum(p_ for p_, dso, sym in entries
                   if dso.startswith("bench_netc") and sym in ("train_steps", "infer_steps"))
@@ -429,11 +430,12 @@ def main():
         p("`perf record -e cpu-clock` on the netc trainer (`-O3 -march=native`, 1 thread) for "
           "each configuration, and on single-sample inference. Shares of the samples: glibc's "
           "libm (exp, log, tanh and their helpers), the generated code's own exp/tanh/log "
-          "functions where it has them, the rest of the generated code (`NAME_loss_grad`, "
-          "`NAME_forward` and the kernels inlined into them), the driver's SGD update loop.")
+          "functions where it has them, the rest of the generated code (`NAME_sgd_step`, "
+          "`NAME_forward` and the kernels inlined into them, the SGD update included), "
+          "the driver's own loop.")
         p("")
         p("| net | mode | batch | libm | netc's exp/tanh/log | rest of the generated code | "
-          "update loop | hottest symbols |")
+          "driver | hottest symbols |")
         p("|---|---|---|---|---|---|---|---|")
         for net, desc, bs in NETS:
             for mode, b in [("train", b) for b in bs] + [("infer", 1)]:
@@ -476,7 +478,7 @@ def main():
             txt += (" The double-precision `exp`/`log` come from the loss, which the generated "
                     "code evaluates in double even for a float network.")
         txt += (" Beyond the transcendentals these nets are a few dozen multiply-adds per "
-                "sample, so fixed per-call costs (zeroing, the loss, the update loop) weigh "
+                "sample, so fixed per-call costs (zeroing, the loss, the update) weigh "
                 "as much as the arithmetic.")
         n1, fa = train("netc", "xor", 1, 1), train("fann", "xor", 1, 1)
         if n1 and fa:
@@ -549,7 +551,7 @@ def main():
                     "the generated code, shows the same." if peak(2) / peak(1) < 1.3 else "."))
     if sizes and not any(int(v.get("omp_pragmas", "0")) for v in sizes.values()):
         notes.append("**Two threads.** The generated code has no OpenMP pragmas in this build, "
-                     "so `-fopenmp` with 2 threads only splits the driver's update loop; the "
+                     "so `-fopenmp` with 2 threads splits nothing but the driver's loop; the "
                      "forward and backward passes run on one thread and the 2-thread column "
                      "measures fork/join overhead, not parallel speed-up." + scale)
     elif sizes:
@@ -651,7 +653,7 @@ def main():
     omp = {net: int(s["omp_pragmas"]) for net, s in sizes.items()}
     if omp and not any(omp.values()):
         p("The generated code has no OpenMP pragmas in this build, so its 2-thread column "
-          "only runs the driver's update loop on two threads: the forward and backward "
+          "runs the driver's loop on two threads and nothing else: the forward and backward "
           "passes stay on one.")
         p("")
     sys.stdout.write("\n".join(out) + "\n")

@@ -103,5 +103,9 @@ void emit_gemm_fwd(Emitter *e, const IrInstr *ins);
 void emit_gemm_dx(Emitter *e, const IrInstr *ins);
 void emit_gemm_dw(Emitter *e, const IrInstr *ins);
 void emit_gemm_helpers(Emitter *e);
+/* A loop emitted twice: over OpenMP threads when it has at least
+ * NAME_PARALLEL_MIN multiply-adds (macs, a C expression), serial otherwise. */
+void emit_parallel(Emitter *e, const char *macs, void (*loop)(Emitter *e, const void *ctx),
+                   const void *ctx);
 
 #endif

@@ -28,8 +28,8 @@ static int tile_cols(const Emitter *e)
  * on the calling thread otherwise. The branch sits outside the pragma because
  * even a team of one costs libgomp about a microsecond per loop: digits
  * 64-32-10 at batch 1 trained 4 times slower built with -fopenmp. */
-static void emit_parallel(Emitter *e, const char *macs,
-                          void (*loop)(Emitter *e, const void *ctx), const void *ctx)
+void emit_parallel(Emitter *e, const char *macs,
+                   void (*loop)(Emitter *e, const void *ctx), const void *ctx)
 {
     e->need_parallel = true;
     emit_line(e, "#if defined(_OPENMP)");

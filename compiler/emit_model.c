@@ -338,6 +338,24 @@ static int *last_param_use(Emitter *e)
     return last;
 }
 
+static void update_loop(Emitter *e, const void *ctx)
+{
+    const IrValue *q = ctx;
+    emit_line(e, "for (int k = 0; k < %d; k++) params[%zu + (size_t)k] -= lr * grad[%zu + (size_t)k];",
+              q->size, q->offset, q->offset);
+}
+
+/* params -= lr * grad over one tensor; a large one is split over OpenMP
+ * threads like the kernels, an update counted as four multiply-adds (it
+ * moves three values per element where a kernel's multiply-add moves few). */
+static void emit_update(Emitter *e, const IrValue *q)
+{
+    if (q->size >= 16384)
+        emit_parallel(e, arena_printf(e->a, "%ldL", 4L * q->size), update_loop, q);
+    else
+        update_loop(e, q);
+}
+
 /* One sample's dW = dz^T x and db = dz go straight into the step, the gradient
  * never stored: w -= lr * (dz[o] * x[i]) rounds as the kernel's one-term sum
  * followed by the update does. Only for a gradient nothing else adds to (no
@@ -393,8 +411,7 @@ static void emit_step_calls(Emitter *e, const char *batch, const int *last)
         for (int p = 0; p < g->nparams; p++) {
             const IrValue *q = g->params[p];
             if (last[p] == i)
-                emit_line(e, "for (int k = 0; k < %d; k++) params[%zu + (size_t)k] -= lr * grad[%zu + (size_t)k];",
-                          q->size, q->offset, q->offset);
+                emit_update(e, q);
         }
     }
     emit_line(e, "return loss;");

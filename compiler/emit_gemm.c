@@ -82,6 +82,8 @@ void emit_gemm_fwd(Emitter *e, const IrInstr *ins)
     FwdTiles f = {in, out, ins->nin > 2 ? "b[o + j] + " : ""};
     e->need_dot = true;
     emit_parallel(e, arena_printf(e->a, "(long)batch * %ld", (long)in * out), gemm_fwd_loop, &f);
+    if (out % 4 == 0)
+        return;
     emit_line(e, "for (int o = %d; o < %d; o++)", out / 4 * 4, out);
     emit_line(e, "    for (int n = 0; n < batch; n++)");
     emit_line(e, "        z[(size_t)n * %d + (size_t)o] = %s%s_dot(x + (size_t)n * %d, "

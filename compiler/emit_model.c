@@ -284,6 +284,19 @@ static void emit_entry_points(Emitter *e)
     emit_section(e, SEC_MODEL);
     emit_line(e, "void %s_forward(%s *y, const %s *params, const %s *x, int n, %s *work)", p, R, R, R, R);
     emit_brace(e);
+    /* one sample, the common inference call: every kernel sees its loop lengths */
+    emit_open(e, "if (n == 1)");
+    if (g->has_dropout) {
+        emit_line(e, "const int train = 0;");
+        emit_line(e, "const unsigned long long seed = 0;");
+    }
+    for (int i = 0; i < g->nfwd; i++)
+        if (g->fwd[i]->op != IR_LOSS && g->fwd[i]->op != IR_REG)
+            emit_kernel_call(e, g->fwd[i], "1");
+    emit_line(e, "for (int k = 0; k < %d; k++) y[k] = %s[k];", g->output->size,
+              arena_printf(e->a, "(%s)", emit_value_ptr(e, g->output, "1")));
+    emit_line(e, "return;");
+    emit_close(e);
     emit_line(e, "%s_forward_pass(params, x, n, 0, 0, 1, work);", p);
     emit_copy_output(e);
     emit_close(e);

@@ -568,6 +568,26 @@ static void graph_forward_pass(const graph_real *params, const graph_real *x, in
 
 void graph_forward(graph_real *y, const graph_real *params, const graph_real *x, int n, graph_real *work)
 {
+    if (n == 1) {
+        graph_f1_slice(work, x, 1);
+        graph_f2_slice(work + 1, x, 1);
+        graph_f3_expr(work + 2, work, work + 1, 1);
+        graph_f4_slice(work + 3, x, 1);
+        graph_f5_expr(work + 5, work + 3, 1);
+        graph_f6_concat(work + 7, x, work + 2, work + 5, 1);
+        graph_a_linear(work + 14, work + 7, params + 0, params + 35, 1);
+        graph_a_tanh(work + 19, work + 14, 1);
+        graph_b_linear(work + 24, work + 7, params + 40, params + 75, 1);
+        graph_b_sigmoid(work + 29, work + 24, 1);
+        graph_f7_slice(work + 34, x, 1);
+        graph_gate_formula(work + 35, work + 19, work + 29, work + 34, 1);
+        graph_f8_slice(work + 40, work + 35, 1);
+        graph_f9_slice(work + 42, work + 35, 1);
+        graph_f10_concat(work + 43, work + 40, work + 42, work + 19, 1);
+        graph_y_linear(work + 51, work + 43, params + 80, params + 96, 1);
+        for (int k = 0; k < 2; k++) y[k] = (work + 51)[k];
+        return;
+    }
     graph_forward_pass(params, x, n, 0, 0, 1, work);
     for (int k = 0; k < n * 2; k++) y[k] = (work + (size_t)n * 51)[k];
 }

@@ -382,9 +382,6 @@ static void mix_m_linear(mix_real *restrict z, const mix_real *restrict x,
             }
         }
     }
-    for (int o = 40; o < 40; o++)
-        for (int n = 0; n < batch; n++)
-            z[(size_t)n * 40 + (size_t)o] = b[o] + mix_dot(x + (size_t)n * 4, w + (size_t)o * 4, 4);
 }
 
 /* m: maxout over 40 values (tests/golden/mix.net:10) */
@@ -799,6 +796,19 @@ static void mix_forward_pass(const mix_real *params, const mix_real *x, int n, i
 
 void mix_forward(mix_real *y, const mix_real *params, const mix_real *x, int n, mix_real *work)
 {
+    if (n == 1) {
+        const int train = 0;
+        const unsigned long long seed = 0;
+        mix_x_dropout(work, x, 1, train, seed);
+        mix_h_linear(work + 3, work, params + 0, params + 12, 1);
+        mix_h_leaky_relu(work + 7, work + 3, 1);
+        mix_m_linear(work + 16, work + 7, params + 16, params + 176, 1);
+        mix_m_maxout(work + 64, work + 16, 1);
+        mix_y_linear(work + 84, work + 64, params + 216, 1);
+        mix_y_softmax(work + 87, work + 84, 1);
+        for (int k = 0; k < 3; k++) y[k] = (work + 87)[k];
+        return;
+    }
     mix_forward_pass(params, x, n, 0, 0, 1, work);
     for (int k = 0; k < n * 3; k++) y[k] = (work + (size_t)n * 87)[k];
 }

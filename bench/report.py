@@ -530,8 +530,10 @@ def main():
     n1, o1 = train("netc", "mnist", 1, 1), train("openblas", "mnist", 1, 1)
     if n1 and o1:
         notes.append(f"**Batch 1 on mnist/wide** is matrix-vector work: a step streams "
-                     f"every weight forward, writes all of dW, then reads W and dW and writes W "
-                     f"in the update, about 5 × {4 * params('mnist') / 1024:.0f} KB for mnist "
+                     f"every weight forward, then reads and writes it once more in the update, "
+                     f"into which `NAME_sgd_step` puts the one-sample weight gradient "
+                     f"dz[o]·x[i] directly (OpenBLAS writes dW and reads it back), about "
+                     f"3 × {4 * params('mnist') / 1024:.0f} KB for mnist "
                      f"for {6 * params('mnist') / 1e6:.1f} MFLOP. netc reaches "
                      f"{gflops('mnist', n1):.1f} GFLOP/s there, OpenBLAS "
                      f"{gflops('mnist', o1):.1f}.")
@@ -572,9 +574,10 @@ def main():
                 if own >= 5:
                     txt += f"; {own:.0f}% in the generated code's own exp/tanh"
             if net == "iris":
-                txt += ("; one sample's forward pass is a chain: the 4→16 layer, 16 tanh (two "
-                        "8-lane vectors), the 16→3 layer, a 3-way softmax (three exponentials "
-                        "and a division). The two small layers are unrolled scalar "
+                txt += ("; one sample's forward pass is a chain: the 4→16 layer, 16 tanh (one "
+                        "16-lane vector with AVX-512, two 8-lane ones with AVX2), the 16→3 "
+                        "layer (four interleaved partial sums per output), a 3-way softmax "
+                        "(three exponentials and a division). The two small layers are unrolled scalar "
                         "multiply-adds with weights stored [out][in] (the weights file's "
                         "layout), which gcc's SLP vectorizer turns into shuffles; a loop form "
                         "vectorized over the outputs through a transposed copy of W measured "

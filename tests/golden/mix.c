@@ -30,8 +30,9 @@ static mix_real mix_hsum(__m256 v)
 
 #endif
 
-/* sum_i a[i] b[i] */
-static mix_real mix_dot(const mix_real *a, const mix_real *b, int k)
+/* sum_i a[i] b[i] (inline: an AVX-512 build whose tiles never call it
+ * has no unused function) */
+static inline mix_real mix_dot(const mix_real *a, const mix_real *b, int k)
 {
     int i = 0;
     mix_real s = 0.0f;

@@ -31,11 +31,18 @@ static int tile_cols(const Emitter *e)
 void emit_parallel(Emitter *e, const char *macs,
                    void (*loop)(Emitter *e, const void *ctx), const void *ctx)
 {
+    emit_parallel2(e, macs, loop, loop, ctx);
+}
+
+/* The same with a different loop order for the threads (par) than serially. */
+void emit_parallel2(Emitter *e, const char *macs, void (*par)(Emitter *e, const void *ctx),
+                    void (*loop)(Emitter *e, const void *ctx), const void *ctx)
+{
     e->need_parallel = true;
     emit_line(e, "#if defined(_OPENMP)");
     emit_open(e, "if (%s >= %s_PARALLEL_MIN)", macs, e->P);
     emit_line(e, "%s_PARALLEL_FOR", e->P);
-    loop(e, ctx);
+    par(e, ctx);
     e->indent--;
     emit_line(e, "} else");
     emit_line(e, "#endif");
@@ -100,6 +107,7 @@ typedef struct {
     int cols;           /* the columns the tiles cover, a multiple of NR */
     const char *k;
     bool accumulate;
+    int rows_n;         /* > 0: rows is this constant, and threads split the rows */
 } Tiles;
 
 /* One column strip of `halves` x NR columns starting at column j (a C
@@ -135,18 +143,74 @@ static void tiled_loop(Emitter *e, const void *ctx)
     }
 }
 
+/* Row r (a C expression) across every column strip: a 6-row tile with gemm6
+ * (rows == 6) or a single row with gemm1. */
+static void one_row_strip(Emitter *e, const Tiles *t, const char *r, const char *j, int halves,
+                          int rows)
+{
+    int cont = 4 * e->indent + (int)strlen(e->p) + 7;     /* under the first argument */
+    if (rows == 6)
+        emit_line(e, "%s_gemm6(%s + (size_t)%s * %d + %s, %d, %s + (size_t)%s * %s, %s, %s,\n"
+                     "%*s%s + %s, %d, %s, %d, %d);", e->p, t->c, r, t->ldc, j, t->ldc, t->a, r,
+                  t->rsa, t->rsa, t->csa, cont, "", t->b, j, t->ldb, t->k, t->accumulate, halves);
+    else
+        emit_line(e, "%s_gemm1(%s + (size_t)%s * %d + %s, %s + (size_t)%s * %s, %s,\n"
+                     "%*s%s + %s, %d, %s, %d, %d);", e->p, t->c, r, t->ldc, j, t->a, r, t->rsa,
+                  t->csa, cont, "", t->b, j, t->ldb, t->k, t->accumulate, halves);
+}
+
+static void row_across(Emitter *e, const Tiles *t, const char *r, int rows)
+{
+    int nr = tile_cols(e), pairs = t->cols / (2 * nr);
+    if (pairs > 0) {
+        emit_line(e, "for (int jb = 0; jb < %d; jb++)", pairs);
+        e->indent++;
+        one_row_strip(e, t, r, arena_printf(e->a, "(size_t)jb * %d", 2 * nr), 2, rows);
+        e->indent--;
+    }
+    if (t->cols % (2 * nr))     /* one strip of NR columns left */
+        one_row_strip(e, t, r, arena_printf(e->a, "%d", pairs * 2 * nr), 1, rows);
+}
+
+/* The threads' order: each takes whole 6-row tiles across all columns, so a
+ * thread writes a contiguous block of rows, the same rows of the tensor that
+ * it reads and writes in the update after it (a split by columns made both
+ * threads write every row: half of each row's cache lines then moved between
+ * the cores, and 2 threads were slower than 1 on mnist at batch 32). */
+static void tiled_rows_loop(Emitter *e, const void *ctx)
+{
+    const Tiles *t = ctx;
+    int tiles = (t->rows_n + 5) / 6;
+    emit_open(e, "for (int rt = 0; rt < %d; rt++)", tiles);
+    emit_line(e, "const int r0 = rt * 6;");
+    if (t->rows_n % 6 == 0) {
+        row_across(e, t, "r0", 6);
+    } else {
+        emit_open(e, "if (r0 + 6 <= %d)", t->rows_n);
+        row_across(e, t, "r0", 6);
+        e->indent--;
+        emit_open(e, "} else");
+        emit_open(e, "for (int r = r0; r < %d; r++)", t->rows_n);
+        row_across(e, t, "r", 1);
+        emit_close(e);
+        emit_close(e);
+    }
+    emit_close(e);
+}
+
 /* c[r][j] (+)= sum_p a[r * rsa + p * csa] b[p * ldb + j] over a rows x cols block,
  * in 6 x 2NR tiles (and one 6 x NR strip); a column strip of b stays in L1
  * across the row tiles. */
 static void emit_tiled(Emitter *e, const char *c, int ldc, const char *a, const char *rsa,
                        const char *csa, const char *b, int ldb, const char *rows, int cols,
-                       const char *k, bool accumulate)
+                       const char *k, bool accumulate, int rows_n)
 {
     int nr = tile_cols(e), main_cols = cols / nr * nr;
     if (main_cols > 0) {
-        Tiles t = {c, ldc, a, rsa, csa, b, ldb, rows, main_cols, k, accumulate};
+        Tiles t = {c, ldc, a, rsa, csa, b, ldb, rows, main_cols, k, accumulate, rows_n};
         e->need_gemm = true;
-        emit_parallel(e, arena_printf(e->a, "(long)%s * %s * %d", rows, k, cols), tiled_loop, &t);
+        emit_parallel2(e, arena_printf(e->a, "(long)%s * %s * %d", rows, k, cols),
+                       rows_n > 0 ? tiled_rows_loop : tiled_loop, tiled_loop, &t);
     }
     if (main_cols < cols) {     /* the columns left over: one at a time */
         emit_open(e, "for (int r = 0; r < %s; r++)", rows);
@@ -168,7 +232,7 @@ void emit_gemm_dx(Emitter *e, const IrInstr *ins)
 {
     int in = ins->in[1]->cols, out = ins->in[1]->rows;
     emit_tiled(e, "dx", in, "dz", arena_printf(e->a, "%d", out), "1", "w", in, "batch", in,
-               arena_printf(e->a, "%d", out), ins->accumulate);
+               arena_printf(e->a, "%d", out), ins->accumulate, 0);
 }
 
 /* dw[o][i] (+)= sum_n dz[n][o] x[n][i]: dz read transposed */
@@ -176,7 +240,7 @@ void emit_gemm_dw(Emitter *e, const IrInstr *ins)
 {
     int in = ins->out->cols, out = ins->out->rows;
     emit_tiled(e, "dw", in, "dz", "1", arena_printf(e->a, "%d", out), "x", in,
-               arena_printf(e->a, "%d", out), in, "batch", ins->accumulate);
+               arena_printf(e->a, "%d", out), in, "batch", ins->accumulate, out);
 }
 
 /* ---- the micro-kernels, emitted once per network ---- */

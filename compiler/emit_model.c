@@ -369,6 +369,16 @@ static void emit_update(Emitter *e, const IrValue *q)
         update_loop(e, q);
 }
 
+static void rank1_loop(Emitter *e, const void *ctx)
+{
+    const IrValue *q = ctx;
+    emit_open(e, "for (int o = 0; o < %d; o++)", q->rows);
+    emit_line(e, "const %s d = dzv[o];", e->R);
+    emit_line(e, "for (int i = 0; i < %d; i++) pv[o * %d + i] -= lr * (d * xv[i]);", q->cols,
+              q->cols);
+    emit_close(e);
+}
+
 /* One sample's dW = dz^T x and db = dz go straight into the step, the gradient
  * never stored: w -= lr * (dz[o] * x[i]) rounds as the kernel's one-term sum
  * followed by the update does. Only for a gradient nothing else adds to (no
@@ -391,11 +401,13 @@ static bool emit_rank1_step(Emitter *e, const IrInstr *ins, int at, const int *l
         emit_line(e, "for (int o = 0; o < %d; o++) pv[o] -= lr * dzv[o];", q->size);
     } else {
         emit_line(e, "const %s *xv = %s;", e->R, emit_value_ptr(e, ins->in[1], "1"));
-        emit_open(e, "for (int o = 0; o < %d; o++)", q->rows);
-        emit_line(e, "const %s d = dzv[o];", e->R);
-        emit_line(e, "for (int i = 0; i < %d; i++) pv[o * %d + i] -= lr * (d * xv[i]);", q->cols,
-                  q->cols);
-        emit_close(e);
+        /* split over the threads by rows exactly when the one-sample forward
+         * kernel is (the same count against the same threshold), so each
+         * thread updates the rows already in its cache */
+        if (q->size >= 16384)
+            emit_parallel(e, arena_printf(e->a, "%ldL", (long)q->size), rank1_loop, q);
+        else
+            rank1_loop(e, q);
     }
     emit_close(e);
     return true;

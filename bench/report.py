@@ -560,7 +560,18 @@ def main():
         n1, n2 = train("netc", "wide", 128, 1), train("netc-omp", "wide", 128, 2)
         if n1 and n2 and peak(2) and peak(1):
             notes.append(f"**Two threads.** wide b128 runs at {n2 / n1:.2f}× its 1-thread "
-                         "rate on 2 threads." + scale)
+                         "rate on 2 threads." + scale + " What keeps the kernels from it is "
+                         "where the data sits, not arithmetic: each thread computes whole rows of "
+                         "every weight tensor in the forward pass, the weight gradient and the "
+                         "update (splitting the weight gradient by columns instead made two "
+                         "threads slower than one on mnist b32, every row's cache lines moving "
+                         "between the cores each step), but the input gradient is split by its "
+                         "own columns and reads W across both halves, and the small layers, "
+                         "the loss and the activations run on one thread between the parallel "
+                         "loops while the other waits. At batch 1 on wide the single-sample "
+                         "update moves rows the other core cached. What would close it: one "
+                         "parallel region per step with the whole backward pass split by "
+                         "weight rows, so no data changes cores.")
     for net, goal in (("iris", 25.0), ("mnist", 5000.0)):
         v = infer("netc", net)
         e = prof.get((net, "infer", 1))

@@ -374,28 +374,36 @@ static void linear_dw_rows(Emitter *e, const IrInstr *ins, int o0, int rows)
     emit_line(e, "for (int k = 0; k < %d; k++) dw[%sk] = a[k];", m, at);
 }
 
-/* The portable dW: blocks of rows whose sums fit about 32 reals. */
-static void linear_dw_portable(Emitter *e, const IrInstr *ins, int from)
+/* Rows from..out of dW in blocks of `per` rows: one block alone, or a loop over
+ * the whole blocks (block's o0 < 0: the loop variable o0), then the rows left. */
+static void dw_blocks(Emitter *e, const IrInstr *ins, int from, int per,
+                      void (*block)(Emitter *, const IrInstr *, int o0, int rows))
 {
-    int in = ins->out->cols, out = ins->out->rows;
-    int rows = in >= 32 ? 1 : 32 / in;
-    if (rows > out - from)
-        rows = out - from;
-    int full = from + (out - from) / rows * rows;
-    if (full == from + rows) {
+    int out = ins->out->rows;
+    if (per > out - from)
+        per = out - from;
+    int full = from + (out - from) / per * per;
+    if (full == from + per) {
         emit_brace(e);
-        linear_dw_rows(e, ins, from, rows);
+        block(e, ins, from, per);
         emit_close(e);
     } else {
-        emit_open(e, "for (int o0 = %d; o0 < %d; o0 += %d)", from, full, rows);
-        linear_dw_rows(e, ins, -1, rows);
+        emit_open(e, "for (int o0 = %d; o0 < %d; o0 += %d)", from, full, per);
+        block(e, ins, -1, per);
         emit_close(e);
     }
     if (full < out) {
         emit_brace(e);
-        linear_dw_rows(e, ins, full, out - full);
+        block(e, ins, full, out - full);
         emit_close(e);
     }
+}
+
+/* The portable dW: blocks of rows whose sums fit about 32 reals. */
+static void linear_dw_portable(Emitter *e, const IrInstr *ins, int from)
+{
+    int in = ins->out->cols;
+    dw_blocks(e, ins, from, in >= 32 ? 1 : 32 / in, linear_dw_rows);
 }
 
 /* AVX2 dW, x wide (in a multiple of the lanes): blocks of rb rows, each row's
@@ -482,24 +490,8 @@ static void linear_dw(Emitter *e, const IrInstr *ins)
     e->need_simd = true;
     emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
     if (wide) {
-        int nq = in / L, rb = nq >= 8 ? 1 : 8 / nq;
-        if (rb > out)
-            rb = out;
-        int full = out / rb * rb;
-        if (full == rb) {
-            emit_brace(e);
-            linear_dw_rows_simd(e, ins, 0, rb);
-            emit_close(e);
-        } else {
-            emit_open(e, "for (int o0 = 0; o0 < %d; o0 += %d)", full, rb);
-            linear_dw_rows_simd(e, ins, -1, rb);
-            emit_close(e);
-        }
-        if (full < out) {
-            emit_brace(e);
-            linear_dw_rows_simd(e, ins, full, out - full);
-            emit_close(e);
-        }
+        int nq = in / L;
+        dw_blocks(e, ins, 0, nq >= 8 ? 1 : 8 / nq, linear_dw_rows_simd);
     } else {
         int nv = out / L, rv = in >= 8 ? 1 : 8 / in;
         if (rv > nv)

@@ -288,20 +288,16 @@ static bool unrolled(const Emitter *e, const IrInstr *ins)
     return false;
 }
 
-static void linear_fwd(Emitter *e, const IrInstr *ins)
+static const char *describe(Emitter *e, const IrInstr *ins);
+
+/* The statements of one sample of an unrolled dense layer, zn from xn. Sums
+ * of 8 or more products go in 2 or 4 interleaved partial sums, so that one
+ * sample's adds are not a single chain of dependent operations. */
+static void linear_fwd_sample(Emitter *e, const IrInstr *ins)
 {
     int in = ins->in[1]->cols, out = ins->in[1]->rows;
     bool bias = ins->nin > 2;
-    if (!unrolled(e, ins)) {
-        emit_gemm_fwd(e, ins);
-        return;
-    }
-    /* Sums of 8 or more products in 2 or 4 interleaved partial sums, so that
-     * one sample's adds are not a single chain of dependent operations. */
     int chains = in >= 16 ? 4 : in >= 8 ? 2 : 1;
-    emit_open(e, "for (int n = 0; n < batch; n++)");
-    emit_line(e, "const %s *xn = x + (size_t)n * %d;", e->R, in);
-    emit_line(e, "%s *zn = z + (size_t)n * %d;", e->R, out);
     if (chains > 1)
         emit_line(e, "%s %s;", e->R, chains == 4 ? "s0, s1, s2, s3" : "s0, s1");
     for (int o = 0; o < out; o++) {
@@ -320,7 +316,48 @@ static void linear_fwd(Emitter *e, const IrInstr *ins)
         else if (chains == 2)
             emit_line(e, "zn[%d] = s0 + s1;", o);
     }
+}
+
+/* An unrolled dense layer's one-sample function, NAME_LAYER_linear_one,
+ * emitted before its kernel. The kernel calls it directly for a batch of 1:
+ * in the batch loop the compiler hoists every weight load out of the loop and
+ * spills most of them to the stack, which for a single sample costs more
+ * than the layer's arithmetic. */
+static void emit_linear_one(Emitter *e, const IrInstr *ins)
+{
+    emit_line(e, "/* %s, one sample */", describe(e, ins));
+    Buf b = {0};
+    size_t start = 0;
+    buf_printf(&b, "static inline void %s_one(", kernel_name(e, ins));
+    int col = (int)b.len;
+    add_piece(&b, &start, col, "", arena_printf(e->a, "%s *restrict zn", e->R));
+    add_piece(&b, &start, col, ", ", arena_printf(e->a, "const %s *restrict xn", e->R));
+    add_piece(&b, &start, col, ", ", arena_printf(e->a, "const %s *restrict w", e->R));
+    if (ins->nin > 2)
+        add_piece(&b, &start, col, ", ", arena_printf(e->a, "const %s *restrict b", e->R));
+    buf_printf(&b, ")");
+    emit_line(e, "%s", b.data);
+    buf_free(&b);
+    emit_brace(e);
+    linear_fwd_sample(e, ins);
     emit_close(e);
+    emit_blank(e);
+}
+
+static void linear_fwd(Emitter *e, const IrInstr *ins)
+{
+    int in = ins->in[1]->cols, out = ins->in[1]->rows;
+    const char *b = ins->nin > 2 ? ", b" : "";
+    if (!unrolled(e, ins)) {
+        emit_gemm_fwd(e, ins);
+        return;
+    }
+    emit_open(e, "if (batch == 1)");
+    emit_line(e, "%s_one(z, x, w%s);", kernel_name(e, ins), b);
+    emit_line(e, "return;");
+    emit_close(e);
+    emit_line(e, "for (int n = 0; n < batch; n++)");
+    emit_line(e, "    %s_one(z + (size_t)n * %d, x + (size_t)n * %d, w%s);", kernel_name(e, ins), out, in, b);
 }
 
 /* dx[n][i] = sum_o dz[n][o] * w[o][i] */
@@ -697,6 +734,29 @@ static void emit_exp_shifted(Emitter *e, const char *v, int K)
     emit_exp_in_place(e, v, arena_printf(e->a, "batch * %d", K));
 }
 
+/* Whether one row's K exponentials go through one padded 8-lane vector
+ * (exp_row_padded) rather than K scalar calls: float rows shorter than 8. */
+static bool exp_row_vector(const Emitter *e, int K)
+{
+    return !e->dbl && K < 8;
+}
+
+/* ek[k] = exp(zn[k] - m) for k < K <= 8 in a local ek[8]: one 8-lane exp with
+ * AVX2 (the scalar function's bits; the padding lanes are exp(0), unused), so
+ * a single sample's exponentials are one vector, not K dependent calls. */
+static void exp_row_padded(Emitter *e, int K)
+{
+    const char *exp = emit_math(e, "exp");
+    e->need_simd = e->need_fexp8 = true;
+    emit_line(e, "%s ek[8] = {0};", e->R);
+    emit_line(e, "for (int k = 0; k < %d; k++) ek[k] = zn[k] - m;", K);
+    emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
+    emit_line(e, "_mm256_storeu_ps(ek, %s8(_mm256_loadu_ps(ek)));", exp);
+    emit_line(e, "#else");
+    emit_line(e, "for (int k = 0; k < %d; k++) ek[k] = %s(ek[k]);", K, exp);
+    emit_line(e, "#endif");
+}
+
 static void softmax_rows(Emitter *e, int K)
 {
     emit_open(e, "for (int n = 0; n < batch; n++)");
@@ -704,8 +764,13 @@ static void softmax_rows(Emitter *e, int K)
     emit_line(e, "%s *yn = y + (size_t)n * %d;", e->R, K);
     emit_line(e, "%s m = zn[0], s = %s;", e->R, emit_real(e, 0));
     emit_line(e, "for (int k = 1; k < %d; k++) if (zn[k] > m) m = zn[k];", K);
-    emit_line(e, "for (int k = 0; k < %d; k++) s += yn[k] = %s(zn[k] - m);", K,
-              emit_math(e, "exp"));
+    if (exp_row_vector(e, K)) {
+        exp_row_padded(e, K);
+        emit_line(e, "for (int k = 0; k < %d; k++) s += yn[k] = ek[k];", K);
+    } else {
+        emit_line(e, "for (int k = 0; k < %d; k++) s += yn[k] = %s(zn[k] - m);", K,
+                  emit_math(e, "exp"));
+    }
     emit_line(e, "for (int k = 0; k < %d; k++) yn[k] /= s;", K);
     emit_close(e);
 }
@@ -913,9 +978,14 @@ static void cross_entropy_bwd_rows(Emitter *e, const char *op, int K)
     emit_line(e, "%s *dzn = dz + (size_t)n * %d;", e->R, K);
     emit_line(e, "%s m = zn[0], se = %s, st = %s, tz = %s;", e->R, zero, zero, zero);
     emit_line(e, "for (int k = 1; k < %d; k++) if (zn[k] > m) m = zn[k];", K);
-    emit_line(e, "%s ek[%d];", e->R, K);
+    bool vec = exp_row_vector(e, K);
+    if (vec)
+        exp_row_padded(e, K);
+    else
+        emit_line(e, "%s ek[%d];", e->R, K);
     emit_open(e, "for (int k = 0; k < %d; k++)", K);
-    emit_line(e, "ek[k] = %s(zn[k] - m);", emit_math(e, "exp"));
+    if (!vec)
+        emit_line(e, "ek[k] = %s(zn[k] - m);", emit_math(e, "exp"));
     emit_line(e, "se += ek[k];");
     emit_line(e, "st += tn[k];");
     emit_line(e, "tz += tn[k] * zn[k];");
@@ -1220,6 +1290,8 @@ void emit_kernel(Emitter *e, const IrInstr *ins)
 {
     Sig s = signature(ins);
     emit_section(e, is_backward(ins) ? SEC_BACKWARD : SEC_FORWARD);
+    if (ins->op == IR_LINEAR && unrolled(e, ins))
+        emit_linear_one(e, ins);
     emit_line(e, "/* %s */", describe(e, ins));
     open_kernel(e, ins, &s);
     switch (ins->op) {

@@ -101,24 +101,32 @@ static void graph_f6_concat(graph_real *restrict y, const graph_real *restrict x
     }
 }
 
+/* a: dense 7 -> 5 (tests/golden/graph.net:6)  z = x W^T + b, W is [5][7], one sample */
+static inline void graph_a_linear_one(graph_real *restrict zn, const graph_real *restrict xn,
+                                      const graph_real *restrict w, const graph_real *restrict b)
+{
+    zn[0] = b[0] + w[0] * xn[0] + w[1] * xn[1] + w[2] * xn[2] + w[3] * xn[3] + w[4] * xn[4]
+        + w[5] * xn[5] + w[6] * xn[6];
+    zn[1] = b[1] + w[7] * xn[0] + w[8] * xn[1] + w[9] * xn[2] + w[10] * xn[3] + w[11] * xn[4]
+        + w[12] * xn[5] + w[13] * xn[6];
+    zn[2] = b[2] + w[14] * xn[0] + w[15] * xn[1] + w[16] * xn[2] + w[17] * xn[3] + w[18] * xn[4]
+        + w[19] * xn[5] + w[20] * xn[6];
+    zn[3] = b[3] + w[21] * xn[0] + w[22] * xn[1] + w[23] * xn[2] + w[24] * xn[3] + w[25] * xn[4]
+        + w[26] * xn[5] + w[27] * xn[6];
+    zn[4] = b[4] + w[28] * xn[0] + w[29] * xn[1] + w[30] * xn[2] + w[31] * xn[3] + w[32] * xn[4]
+        + w[33] * xn[5] + w[34] * xn[6];
+}
+
 /* a: dense 7 -> 5 (tests/golden/graph.net:6)  z = x W^T + b, W is [5][7] */
 static void graph_a_linear(graph_real *restrict z, const graph_real *restrict x,
                            const graph_real *restrict w, const graph_real *restrict b, int batch)
 {
-    for (int n = 0; n < batch; n++) {
-        const graph_real *xn = x + (size_t)n * 7;
-        graph_real *zn = z + (size_t)n * 5;
-        zn[0] = b[0] + w[0] * xn[0] + w[1] * xn[1] + w[2] * xn[2] + w[3] * xn[3] + w[4] * xn[4]
-            + w[5] * xn[5] + w[6] * xn[6];
-        zn[1] = b[1] + w[7] * xn[0] + w[8] * xn[1] + w[9] * xn[2] + w[10] * xn[3] + w[11] * xn[4]
-            + w[12] * xn[5] + w[13] * xn[6];
-        zn[2] = b[2] + w[14] * xn[0] + w[15] * xn[1] + w[16] * xn[2] + w[17] * xn[3]
-            + w[18] * xn[4] + w[19] * xn[5] + w[20] * xn[6];
-        zn[3] = b[3] + w[21] * xn[0] + w[22] * xn[1] + w[23] * xn[2] + w[24] * xn[3]
-            + w[25] * xn[4] + w[26] * xn[5] + w[27] * xn[6];
-        zn[4] = b[4] + w[28] * xn[0] + w[29] * xn[1] + w[30] * xn[2] + w[31] * xn[3]
-            + w[32] * xn[4] + w[33] * xn[5] + w[34] * xn[6];
+    if (batch == 1) {
+        graph_a_linear_one(z, x, w, b);
+        return;
     }
+    for (int n = 0; n < batch; n++)
+        graph_a_linear_one(z + (size_t)n * 5, x + (size_t)n * 7, w, b);
 }
 
 /* a: tanh over 5 values (tests/golden/graph.net:6) */
@@ -130,24 +138,32 @@ static void graph_a_tanh(graph_real *restrict y, const graph_real *restrict z, i
     }
 }
 
+/* b: dense 7 -> 5 (tests/golden/graph.net:7)  z = x W^T + b, W is [5][7], one sample */
+static inline void graph_b_linear_one(graph_real *restrict zn, const graph_real *restrict xn,
+                                      const graph_real *restrict w, const graph_real *restrict b)
+{
+    zn[0] = b[0] + w[0] * xn[0] + w[1] * xn[1] + w[2] * xn[2] + w[3] * xn[3] + w[4] * xn[4]
+        + w[5] * xn[5] + w[6] * xn[6];
+    zn[1] = b[1] + w[7] * xn[0] + w[8] * xn[1] + w[9] * xn[2] + w[10] * xn[3] + w[11] * xn[4]
+        + w[12] * xn[5] + w[13] * xn[6];
+    zn[2] = b[2] + w[14] * xn[0] + w[15] * xn[1] + w[16] * xn[2] + w[17] * xn[3] + w[18] * xn[4]
+        + w[19] * xn[5] + w[20] * xn[6];
+    zn[3] = b[3] + w[21] * xn[0] + w[22] * xn[1] + w[23] * xn[2] + w[24] * xn[3] + w[25] * xn[4]
+        + w[26] * xn[5] + w[27] * xn[6];
+    zn[4] = b[4] + w[28] * xn[0] + w[29] * xn[1] + w[30] * xn[2] + w[31] * xn[3] + w[32] * xn[4]
+        + w[33] * xn[5] + w[34] * xn[6];
+}
+
 /* b: dense 7 -> 5 (tests/golden/graph.net:7)  z = x W^T + b, W is [5][7] */
 static void graph_b_linear(graph_real *restrict z, const graph_real *restrict x,
                            const graph_real *restrict w, const graph_real *restrict b, int batch)
 {
-    for (int n = 0; n < batch; n++) {
-        const graph_real *xn = x + (size_t)n * 7;
-        graph_real *zn = z + (size_t)n * 5;
-        zn[0] = b[0] + w[0] * xn[0] + w[1] * xn[1] + w[2] * xn[2] + w[3] * xn[3] + w[4] * xn[4]
-            + w[5] * xn[5] + w[6] * xn[6];
-        zn[1] = b[1] + w[7] * xn[0] + w[8] * xn[1] + w[9] * xn[2] + w[10] * xn[3] + w[11] * xn[4]
-            + w[12] * xn[5] + w[13] * xn[6];
-        zn[2] = b[2] + w[14] * xn[0] + w[15] * xn[1] + w[16] * xn[2] + w[17] * xn[3]
-            + w[18] * xn[4] + w[19] * xn[5] + w[20] * xn[6];
-        zn[3] = b[3] + w[21] * xn[0] + w[22] * xn[1] + w[23] * xn[2] + w[24] * xn[3]
-            + w[25] * xn[4] + w[26] * xn[5] + w[27] * xn[6];
-        zn[4] = b[4] + w[28] * xn[0] + w[29] * xn[1] + w[30] * xn[2] + w[31] * xn[3]
-            + w[32] * xn[4] + w[33] * xn[5] + w[34] * xn[6];
+    if (batch == 1) {
+        graph_b_linear_one(z, x, w, b);
+        return;
     }
+    for (int n = 0; n < batch; n++)
+        graph_b_linear_one(z + (size_t)n * 5, x + (size_t)n * 7, w, b);
 }
 
 /* b: sigmoid over 5 values (tests/golden/graph.net:7) */
@@ -209,21 +225,29 @@ static void graph_f10_concat(graph_real *restrict y, const graph_real *restrict 
     }
 }
 
+/* y: dense 8 -> 2 (tests/golden/graph.net:10)  z = x W^T + b, W is [2][8], one sample */
+static inline void graph_y_linear_one(graph_real *restrict zn, const graph_real *restrict xn,
+                                      const graph_real *restrict w, const graph_real *restrict b)
+{
+    graph_real s0, s1;
+    s0 = b[0] + w[0] * xn[0] + w[2] * xn[2] + w[4] * xn[4] + w[6] * xn[6];
+    s1 = w[1] * xn[1] + w[3] * xn[3] + w[5] * xn[5] + w[7] * xn[7];
+    zn[0] = s0 + s1;
+    s0 = b[1] + w[8] * xn[0] + w[10] * xn[2] + w[12] * xn[4] + w[14] * xn[6];
+    s1 = w[9] * xn[1] + w[11] * xn[3] + w[13] * xn[5] + w[15] * xn[7];
+    zn[1] = s0 + s1;
+}
+
 /* y: dense 8 -> 2 (tests/golden/graph.net:10)  z = x W^T + b, W is [2][8] */
 static void graph_y_linear(graph_real *restrict z, const graph_real *restrict x,
                            const graph_real *restrict w, const graph_real *restrict b, int batch)
 {
-    for (int n = 0; n < batch; n++) {
-        const graph_real *xn = x + (size_t)n * 8;
-        graph_real *zn = z + (size_t)n * 2;
-        graph_real s0, s1;
-        s0 = b[0] + w[0] * xn[0] + w[2] * xn[2] + w[4] * xn[4] + w[6] * xn[6];
-        s1 = w[1] * xn[1] + w[3] * xn[3] + w[5] * xn[5] + w[7] * xn[7];
-        zn[0] = s0 + s1;
-        s0 = b[1] + w[8] * xn[0] + w[10] * xn[2] + w[12] * xn[4] + w[14] * xn[6];
-        s1 = w[9] * xn[1] + w[11] * xn[3] + w[13] * xn[5] + w[15] * xn[7];
-        zn[1] = s0 + s1;
+    if (batch == 1) {
+        graph_y_linear_one(z, x, w, b);
+        return;
     }
+    for (int n = 0; n < batch; n++)
+        graph_y_linear_one(z + (size_t)n * 2, x + (size_t)n * 8, w, b);
 }
 
 /* loss mae, mean over the batch (tests/golden/graph.net:11) */

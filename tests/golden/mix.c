@@ -315,18 +315,26 @@ static void mix_x_dropout(mix_real *restrict y, const mix_real *restrict x, int 
     }
 }
 
+/* h: dense 3 -> 4 (tests/golden/mix.net:9)  z = x W^T + b, W is [4][3], one sample */
+static inline void mix_h_linear_one(mix_real *restrict zn, const mix_real *restrict xn,
+                                    const mix_real *restrict w, const mix_real *restrict b)
+{
+    zn[0] = b[0] + w[0] * xn[0] + w[1] * xn[1] + w[2] * xn[2];
+    zn[1] = b[1] + w[3] * xn[0] + w[4] * xn[1] + w[5] * xn[2];
+    zn[2] = b[2] + w[6] * xn[0] + w[7] * xn[1] + w[8] * xn[2];
+    zn[3] = b[3] + w[9] * xn[0] + w[10] * xn[1] + w[11] * xn[2];
+}
+
 /* h: dense 3 -> 4 (tests/golden/mix.net:9)  z = x W^T + b, W is [4][3] */
 static void mix_h_linear(mix_real *restrict z, const mix_real *restrict x,
                          const mix_real *restrict w, const mix_real *restrict b, int batch)
 {
-    for (int n = 0; n < batch; n++) {
-        const mix_real *xn = x + (size_t)n * 3;
-        mix_real *zn = z + (size_t)n * 4;
-        zn[0] = b[0] + w[0] * xn[0] + w[1] * xn[1] + w[2] * xn[2];
-        zn[1] = b[1] + w[3] * xn[0] + w[4] * xn[1] + w[5] * xn[2];
-        zn[2] = b[2] + w[6] * xn[0] + w[7] * xn[1] + w[8] * xn[2];
-        zn[3] = b[3] + w[9] * xn[0] + w[10] * xn[1] + w[11] * xn[2];
+    if (batch == 1) {
+        mix_h_linear_one(z, x, w, b);
+        return;
     }
+    for (int n = 0; n < batch; n++)
+        mix_h_linear_one(z + (size_t)n * 4, x + (size_t)n * 3, w, b);
 }
 
 /* h: leaky_relu over 4 values (tests/golden/mix.net:9) */
@@ -398,30 +406,38 @@ static void mix_m_maxout(mix_real *restrict y, const mix_real *restrict z, int b
     }
 }
 
+/* y: dense 20 -> 3 (tests/golden/mix.net:11)  z = x W^T, W is [3][20], one sample */
+static inline void mix_y_linear_one(mix_real *restrict zn, const mix_real *restrict xn,
+                                    const mix_real *restrict w)
+{
+    mix_real s0, s1, s2, s3;
+    s0 = w[0] * xn[0] + w[4] * xn[4] + w[8] * xn[8] + w[12] * xn[12] + w[16] * xn[16];
+    s1 = w[1] * xn[1] + w[5] * xn[5] + w[9] * xn[9] + w[13] * xn[13] + w[17] * xn[17];
+    s2 = w[2] * xn[2] + w[6] * xn[6] + w[10] * xn[10] + w[14] * xn[14] + w[18] * xn[18];
+    s3 = w[3] * xn[3] + w[7] * xn[7] + w[11] * xn[11] + w[15] * xn[15] + w[19] * xn[19];
+    zn[0] = (s0 + s1) + (s2 + s3);
+    s0 = w[20] * xn[0] + w[24] * xn[4] + w[28] * xn[8] + w[32] * xn[12] + w[36] * xn[16];
+    s1 = w[21] * xn[1] + w[25] * xn[5] + w[29] * xn[9] + w[33] * xn[13] + w[37] * xn[17];
+    s2 = w[22] * xn[2] + w[26] * xn[6] + w[30] * xn[10] + w[34] * xn[14] + w[38] * xn[18];
+    s3 = w[23] * xn[3] + w[27] * xn[7] + w[31] * xn[11] + w[35] * xn[15] + w[39] * xn[19];
+    zn[1] = (s0 + s1) + (s2 + s3);
+    s0 = w[40] * xn[0] + w[44] * xn[4] + w[48] * xn[8] + w[52] * xn[12] + w[56] * xn[16];
+    s1 = w[41] * xn[1] + w[45] * xn[5] + w[49] * xn[9] + w[53] * xn[13] + w[57] * xn[17];
+    s2 = w[42] * xn[2] + w[46] * xn[6] + w[50] * xn[10] + w[54] * xn[14] + w[58] * xn[18];
+    s3 = w[43] * xn[3] + w[47] * xn[7] + w[51] * xn[11] + w[55] * xn[15] + w[59] * xn[19];
+    zn[2] = (s0 + s1) + (s2 + s3);
+}
+
 /* y: dense 20 -> 3 (tests/golden/mix.net:11)  z = x W^T, W is [3][20] */
 static void mix_y_linear(mix_real *restrict z, const mix_real *restrict x,
                          const mix_real *restrict w, int batch)
 {
-    for (int n = 0; n < batch; n++) {
-        const mix_real *xn = x + (size_t)n * 20;
-        mix_real *zn = z + (size_t)n * 3;
-        mix_real s0, s1, s2, s3;
-        s0 = w[0] * xn[0] + w[4] * xn[4] + w[8] * xn[8] + w[12] * xn[12] + w[16] * xn[16];
-        s1 = w[1] * xn[1] + w[5] * xn[5] + w[9] * xn[9] + w[13] * xn[13] + w[17] * xn[17];
-        s2 = w[2] * xn[2] + w[6] * xn[6] + w[10] * xn[10] + w[14] * xn[14] + w[18] * xn[18];
-        s3 = w[3] * xn[3] + w[7] * xn[7] + w[11] * xn[11] + w[15] * xn[15] + w[19] * xn[19];
-        zn[0] = (s0 + s1) + (s2 + s3);
-        s0 = w[20] * xn[0] + w[24] * xn[4] + w[28] * xn[8] + w[32] * xn[12] + w[36] * xn[16];
-        s1 = w[21] * xn[1] + w[25] * xn[5] + w[29] * xn[9] + w[33] * xn[13] + w[37] * xn[17];
-        s2 = w[22] * xn[2] + w[26] * xn[6] + w[30] * xn[10] + w[34] * xn[14] + w[38] * xn[18];
-        s3 = w[23] * xn[3] + w[27] * xn[7] + w[31] * xn[11] + w[35] * xn[15] + w[39] * xn[19];
-        zn[1] = (s0 + s1) + (s2 + s3);
-        s0 = w[40] * xn[0] + w[44] * xn[4] + w[48] * xn[8] + w[52] * xn[12] + w[56] * xn[16];
-        s1 = w[41] * xn[1] + w[45] * xn[5] + w[49] * xn[9] + w[53] * xn[13] + w[57] * xn[17];
-        s2 = w[42] * xn[2] + w[46] * xn[6] + w[50] * xn[10] + w[54] * xn[14] + w[58] * xn[18];
-        s3 = w[43] * xn[3] + w[47] * xn[7] + w[51] * xn[11] + w[55] * xn[15] + w[59] * xn[19];
-        zn[2] = (s0 + s1) + (s2 + s3);
+    if (batch == 1) {
+        mix_y_linear_one(z, x, w);
+        return;
     }
+    for (int n = 0; n < batch; n++)
+        mix_y_linear_one(z + (size_t)n * 3, x + (size_t)n * 20, w);
 }
 
 /* y: softmax over 3 values (tests/golden/mix.net:11) */
@@ -433,7 +449,14 @@ static void mix_y_softmax(mix_real *restrict y, const mix_real *restrict z, int 
             mix_real *yn = y + (size_t)n * 3;
             mix_real m = zn[0], s = 0.0f;
             for (int k = 1; k < 3; k++) if (zn[k] > m) m = zn[k];
-            for (int k = 0; k < 3; k++) s += yn[k] = mix_expf(zn[k] - m);
+            mix_real ek[8] = {0};
+            for (int k = 0; k < 3; k++) ek[k] = zn[k] - m;
+            #if defined(__AVX2__) && defined(__FMA__)
+            _mm256_storeu_ps(ek, mix_expf8(_mm256_loadu_ps(ek)));
+            #else
+            for (int k = 0; k < 3; k++) ek[k] = mix_expf(ek[k]);
+            #endif
+            for (int k = 0; k < 3; k++) s += yn[k] = ek[k];
             for (int k = 0; k < 3; k++) yn[k] /= s;
         }
         return;
@@ -588,9 +611,14 @@ static double mix_loss_cross_entropy_bwd(mix_real *restrict dz, const mix_real *
             mix_real *dzn = dz + (size_t)n * 3;
             mix_real m = zn[0], se = 0.0f, st = 0.0f, tz = 0.0f;
             for (int k = 1; k < 3; k++) if (zn[k] > m) m = zn[k];
-            mix_real ek[3];
+            mix_real ek[8] = {0};
+            for (int k = 0; k < 3; k++) ek[k] = zn[k] - m;
+            #if defined(__AVX2__) && defined(__FMA__)
+            _mm256_storeu_ps(ek, mix_expf8(_mm256_loadu_ps(ek)));
+            #else
+            for (int k = 0; k < 3; k++) ek[k] = mix_expf(ek[k]);
+            #endif
             for (int k = 0; k < 3; k++) {
-                ek[k] = mix_expf(zn[k] - m);
                 se += ek[k];
                 st += tn[k];
                 tz += tn[k] * zn[k];

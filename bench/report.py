@@ -565,13 +565,18 @@ def main():
                          "every weight tensor in the forward pass, the weight gradient and the "
                          "update (splitting the weight gradient by columns instead made two "
                          "threads slower than one on mnist b32, every row's cache lines moving "
-                         "between the cores each step), but the input gradient is split by its "
-                         "own columns and reads W across both halves, and the small layers, "
-                         "the loss and the activations run on one thread between the parallel "
-                         "loops while the other waits. At batch 1 on wide the single-sample "
-                         "update moves rows the other core cached. What would close it: one "
-                         "parallel region per step with the whole backward pass split by "
-                         "weight rows, so no data changes cores.")
+                         "between the cores each step), and the relu and its derivative run "
+                         "inside those kernels' epilogues on the values each thread computed "
+                         "(a separate pass ran on one thread while the other waited). But the "
+                         "input gradient is split by its own columns and reads W across both "
+                         "halves, so half of each hidden layer's weights move to the other core "
+                         "and back every step, and the weight update after it must take those "
+                         "lines back; the small layers and the loss still run on one thread "
+                         "between the parallel loops. At batch 1 on wide the single-sample "
+                         "update moves rows the other core cached. What would close it: the "
+                         "input gradient split over W's rows too (two partial sums per thread "
+                         "pair, added in a fixed order so results stay independent of the "
+                         "thread count), in one parallel region per step.")
     for net, goal in (("iris", 25.0), ("mnist", 5000.0)):
         v = infer("netc", net)
         e = prof.get((net, "infer", 1))
@@ -588,7 +593,10 @@ def main():
                 txt += ("; one sample's forward pass is a chain: the 4→16 layer, 16 tanh (one "
                         "16-lane vector with AVX-512, two 8-lane ones with AVX2), the 16→3 "
                         "layer (four interleaved partial sums per output), a 3-way softmax "
-                        "(three exponentials and a division). The two small layers are unrolled scalar "
+                        "(its three exponentials one padded 8-lane vector, then a division). "
+                        "A batch of 1 calls each unrolled layer's one-sample function directly "
+                        "(inside the batch loop gcc hoisted all 64 weight loads and spilled "
+                        "them to the stack: 91 → 61 ns). The two small layers are unrolled scalar "
                         "multiply-adds with weights stored [out][in] (the weights file's "
                         "layout), which gcc's SLP vectorizer turns into shuffles; a loop form "
                         "vectorized over the outputs through a transposed copy of W measured "

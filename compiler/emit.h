@@ -52,6 +52,7 @@ struct Emitter {
     bool dbl;               /* double precision */
     bool need_sigmoid, need_dropout, need_rng;  /* helpers to emit */
     bool need_dot, need_gemm;   /* the large-layer micro-kernels (emit_gemm.c) */
+    bool need_relu4;            /* and a fused relu's store */
     bool need_parallel;         /* the OpenMP loop macro */
     bool need_fexp, need_ftanh; /* float fast-path exp and tanh (emit_fastmath.c) */
     bool need_fexp8;            /* and exp on 8 lanes without tanh or sigmoid */
@@ -102,7 +103,16 @@ void emit_fastmath_helpers(Emitter *e);
 void emit_gemm_fwd(Emitter *e, const IrInstr *ins);
 void emit_gemm_dx(Emitter *e, const IrInstr *ins);
 void emit_gemm_dw(Emitter *e, const IrInstr *ins);
+void emit_gemm_dw_step(Emitter *e, const IrInstr *ins);
 void emit_gemm_helpers(Emitter *e);
+/* emit_ops.c: the relu a dense layer's forward GEMM applies in its epilogue,
+ * and the relu derivative its input-gradient GEMM applies; NULL for none. */
+const IrInstr *emit_fused_relu(const Emitter *e, const IrInstr *lin);
+const IrInstr *emit_fused_relu_bwd(const Emitter *e, const IrInstr *dx);
+/* emit_ops.c: whether NAME_sgd_step takes blocked weight gradient dw straight
+ * into the update (NAME_LAYER_linear_dw_step), and the call that does it. */
+bool emit_dw_step_fused(const Emitter *e, const IrInstr *dw);
+void emit_dw_step_call(Emitter *e, const IrInstr *dw, const char *batch);
 /* A loop emitted twice: over OpenMP threads when it has at least
  * NAME_PARALLEL_MIN multiply-adds (macs, a C expression), serial otherwise. */
 void emit_parallel(Emitter *e, const char *macs, void (*loop)(Emitter *e, const void *ctx),

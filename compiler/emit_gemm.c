@@ -54,7 +54,35 @@ void emit_parallel2(Emitter *e, const char *macs, void (*par)(Emitter *e, const 
 typedef struct {
     int in, out;
     const char *bias;
+    bool relu;          /* also y = z > 0 ? z : 0 (emit_fused_relu) */
 } FwdTiles;
+
+/* The store of one forward output at index at (a C expression): z = val, and
+ * with a fused relu y too, from the same value. */
+static void fwd_store(Emitter *e, const FwdTiles *f, const char *at, const char *val)
+{
+    if (!f->relu) {
+        emit_line(e, "z[%s] = %s%s;", at, f->bias, val);
+        return;
+    }
+    const char *zero = emit_real(e, 0);
+    emit_brace(e);
+    emit_line(e, "const %s v = %s%s;", e->R, f->bias, val);
+    emit_line(e, "z[%s] = v;", at);
+    emit_line(e, "y[%s] = v > %s ? v : %s;", at, zero, zero);
+    emit_close(e);
+}
+
+/* A fused relu's store of a tile row's 4 outputs (at: the first one's index,
+ * c: their sums; C expressions): z = b + c and y = relu(z) through NAME_relu4,
+ * one 4-lane add and max where a scalar epilogue took a compare and a blend
+ * per value (digits 64-32-10 at batch 32: 5 more instructions per output). */
+static void fwd_relu4(Emitter *e, const FwdTiles *f, const char *at, const char *c)
+{
+    e->need_relu4 = true;
+    emit_line(e, "const size_t at = %s;", at);
+    emit_line(e, "%s_relu4(z + at, y + at, %s, %s);", e->p, *f->bias ? "b + o" : "NULL", c);
+}
 
 static void gemm_fwd_loop(Emitter *e, const void *ctx)
 {
@@ -66,17 +94,27 @@ static void gemm_fwd_loop(Emitter *e, const void *ctx)
     emit_line(e, "%s c[12];", e->R);
     emit_line(e, "%s_dot3x4(c, x + (size_t)n * %d, w + (size_t)o * %d, %d);", e->p, f->in, f->in,
               f->in);
-    emit_line(e, "for (int r = 0; r < 3; r++)");
-    emit_line(e, "    for (int j = 0; j < 4; j++)");
-    emit_line(e, "        z[(size_t)(n + r) * %d + (size_t)(o + j)] = %sc[r * 4 + j];", f->out,
-              f->bias);
+    if (f->relu) {
+        emit_open(e, "for (int r = 0; r < 3; r++)");
+        fwd_relu4(e, f, arena_printf(e->a, "(size_t)(n + r) * %d + (size_t)o", f->out), "c + r * 4");
+        emit_close(e);
+    } else {
+        emit_line(e, "for (int r = 0; r < 3; r++)");
+        emit_line(e, "    for (int j = 0; j < 4; j++)");
+        emit_line(e, "        z[(size_t)(n + r) * %d + (size_t)(o + j)] = %sc[r * 4 + j];", f->out,
+                  f->bias);
+    }
     emit_close(e);
     emit_open(e, "for (; n < batch; n++)");
     emit_line(e, "%s c[4];", e->R);
     emit_line(e, "%s_dot1x4(c, x + (size_t)n * %d, w + (size_t)o * %d, %d);", e->p, f->in, f->in,
               f->in);
-    emit_line(e, "for (int j = 0; j < 4; j++)");
-    emit_line(e, "    z[(size_t)n * %d + (size_t)(o + j)] = %sc[j];", f->out, f->bias);
+    if (f->relu) {
+        fwd_relu4(e, f, arena_printf(e->a, "(size_t)n * %d + (size_t)o", f->out), "c");
+    } else {
+        emit_line(e, "for (int j = 0; j < 4; j++)");
+        emit_line(e, "    z[(size_t)n * %d + (size_t)(o + j)] = %sc[j];", f->out, f->bias);
+    }
     emit_close(e);
     emit_close(e);
 }
@@ -86,16 +124,20 @@ static void gemm_fwd_loop(Emitter *e, const void *ctx)
 void emit_gemm_fwd(Emitter *e, const IrInstr *ins)
 {
     int in = ins->in[1]->cols, out = ins->in[1]->rows;
-    FwdTiles f = {in, out, ins->nin > 2 ? "b[o + j] + " : ""};
+    bool relu = emit_fused_relu(e, ins) != NULL;
+    FwdTiles f = {in, out, ins->nin > 2 ? "b[o + j] + " : "", relu};
     e->need_dot = true;
     emit_parallel(e, arena_printf(e->a, "(long)batch * %ld", (long)in * out), gemm_fwd_loop, &f);
     if (out % 4 == 0)
         return;
+    FwdTiles last = {in, out, ins->nin > 2 ? "b[o] + " : "", relu};
     emit_line(e, "for (int o = %d; o < %d; o++)", out / 4 * 4, out);
     emit_line(e, "    for (int n = 0; n < batch; n++)");
-    emit_line(e, "        z[(size_t)n * %d + (size_t)o] = %s%s_dot(x + (size_t)n * %d, "
-                 "w + (size_t)o * %d, %d);", out, ins->nin > 2 ? "b[o] + " : "", e->p, in, in,
-              in);
+    e->indent += 2;
+    fwd_store(e, &last, arena_printf(e->a, "(size_t)n * %d + (size_t)o", out),
+              arena_printf(e->a, "%s_dot(x + (size_t)n * %d, w + (size_t)o * %d, %d)", e->p, in,
+                           in, in));
+    e->indent -= 2;
 }
 
 typedef struct {
@@ -106,9 +148,25 @@ typedef struct {
     const char *rows;
     int cols;           /* the columns the tiles cover, a multiple of NR */
     const char *k;
-    bool accumulate;
+    int mode;           /* the micro-kernels' mode: 0 store, 1 add, 2 SGD step */
     int rows_n;         /* > 0: rows is this constant, and threads split the rows */
+    const char *mask;   /* NULL, or the relu input z (ldc apart) zeroing c where z <= 0 */
 } Tiles;
+
+/* The micro-kernels' learning-rate argument: lr for the SGD step, else 0. */
+static const char *lr_arg(Emitter *e, const Tiles *t)
+{
+    return t->mode == 2 ? "lr" : emit_real(e, 0);
+}
+
+/* The micro-kernels' mask argument for the tile at row r, column j (C
+ * expressions): "NULL", or the mask at the same place as c. */
+static const char *mask_at(Emitter *e, const Tiles *t, const char *r, const char *j)
+{
+    if (!t->mask)
+        return "NULL";
+    return arena_printf(e->a, "%s + (size_t)%s * %d + (size_t)%s", t->mask, r, t->ldc, j);
+}
 
 /* One column strip of `halves` x NR columns starting at column j (a C
  * expression): 6-row tiles, then the rows left one at a time. */
@@ -118,12 +176,13 @@ static void tile_strip(Emitter *e, const Tiles *t, const char *j, int halves)
     emit_line(e, "for (; r + 6 <= %s; r += 6)", t->rows);
     emit_line(e, "    %s_gemm6(%s + (size_t)r * %d + (size_t)%s, %d, %s + (size_t)r * %s, %s, %s,",
               e->p, t->c, t->ldc, j, t->ldc, t->a, t->rsa, t->rsa, t->csa);
-    emit_line(e, "             %s + (size_t)%s, %d, %s, %d, %d);", t->b, j, t->ldb, t->k,
-              t->accumulate, halves);
+    emit_line(e, "             %s + (size_t)%s, %d, %s, %d, %d, %s, %s);", t->b, j, t->ldb, t->k,
+              t->mode, halves, mask_at(e, t, "r", j), lr_arg(e, t));
     emit_line(e, "for (; r < %s; r++)", t->rows);
     emit_line(e, "    %s_gemm1(%s + (size_t)r * %d + (size_t)%s, %s + (size_t)r * %s, %s, "
-                 "%s + (size_t)%s, %d, %s, %d, %d);", e->p, t->c, t->ldc, j, t->a, t->rsa, t->csa,
-              t->b, j, t->ldb, t->k, t->accumulate, halves);
+                 "%s + (size_t)%s, %d, %s, %d, %d,", e->p, t->c, t->ldc, j, t->a, t->rsa, t->csa,
+              t->b, j, t->ldb, t->k, t->mode, halves);
+    emit_line(e, "             %s, %s);", mask_at(e, t, "r", j), lr_arg(e, t));
 }
 
 static void tiled_loop(Emitter *e, const void *ctx)
@@ -151,12 +210,14 @@ static void one_row_strip(Emitter *e, const Tiles *t, const char *r, const char 
     int cont = 4 * e->indent + (int)strlen(e->p) + 7;     /* under the first argument */
     if (rows == 6)
         emit_line(e, "%s_gemm6(%s + (size_t)%s * %d + %s, %d, %s + (size_t)%s * %s, %s, %s,\n"
-                     "%*s%s + %s, %d, %s, %d, %d);", e->p, t->c, r, t->ldc, j, t->ldc, t->a, r,
-                  t->rsa, t->rsa, t->csa, cont, "", t->b, j, t->ldb, t->k, t->accumulate, halves);
+                     "%*s%s + %s, %d, %s, %d, %d, %s, %s);", e->p, t->c, r, t->ldc, j, t->ldc, t->a, r,
+                  t->rsa, t->rsa, t->csa, cont, "", t->b, j, t->ldb, t->k, t->mode, halves,
+                  mask_at(e, t, r, j), lr_arg(e, t));
     else
         emit_line(e, "%s_gemm1(%s + (size_t)%s * %d + %s, %s + (size_t)%s * %s, %s,\n"
-                     "%*s%s + %s, %d, %s, %d, %d);", e->p, t->c, r, t->ldc, j, t->a, r, t->rsa,
-                  t->csa, cont, "", t->b, j, t->ldb, t->k, t->accumulate, halves);
+                     "%*s%s + %s, %d, %s, %d, %d, %s, %s);", e->p, t->c, r, t->ldc, j, t->a, r, t->rsa,
+                  t->csa, cont, "", t->b, j, t->ldb, t->k, t->mode, halves,
+                  mask_at(e, t, r, j), lr_arg(e, t));
 }
 
 static void row_across(Emitter *e, const Tiles *t, const char *r, int rows)
@@ -203,11 +264,11 @@ static void tiled_rows_loop(Emitter *e, const void *ctx)
  * across the row tiles. */
 static void emit_tiled(Emitter *e, const char *c, int ldc, const char *a, const char *rsa,
                        const char *csa, const char *b, int ldb, const char *rows, int cols,
-                       const char *k, bool accumulate, int rows_n)
+                       const char *k, int mode, int rows_n, const char *mask)
 {
     int nr = tile_cols(e), main_cols = cols / nr * nr;
     if (main_cols > 0) {
-        Tiles t = {c, ldc, a, rsa, csa, b, ldb, rows, main_cols, k, accumulate, rows_n};
+        Tiles t = {c, ldc, a, rsa, csa, b, ldb, rows, main_cols, k, mode, rows_n, mask};
         e->need_gemm = true;
         emit_parallel2(e, arena_printf(e->a, "(long)%s * %s * %d", rows, k, cols),
                        rows_n > 0 ? tiled_rows_loop : tiled_loop, tiled_loop, &t);
@@ -215,13 +276,18 @@ static void emit_tiled(Emitter *e, const char *c, int ldc, const char *a, const 
     if (main_cols < cols) {     /* the columns left over: one at a time */
         emit_open(e, "for (int r = 0; r < %s; r++)", rows);
         emit_open(e, "for (int j = %d; j < %d; j++)", main_cols, cols);
-        emit_line(e, "%s s = %s;", e->R,
-                  accumulate ? arena_printf(e->a, "%s[(size_t)r * %d + (size_t)j]", c, ldc)
-                             : emit_real(e, 0));
+        const char *at = arena_printf(e->a, "%s[(size_t)r * %d + (size_t)j]", c, ldc);
+        emit_line(e, "%s s = %s;", e->R, mode == 1 ? at : emit_real(e, 0));
         emit_line(e, "for (int p = 0; p < %s; p++)", k);
         emit_line(e, "    s += %s[(size_t)r * %s + (size_t)p * %s] * %s[(size_t)p * %d + (size_t)j];",
                   a, rsa, csa, b, ldb);
-        emit_line(e, "%s[(size_t)r * %d + (size_t)j] = s;", c, ldc);
+        if (mode == 2)
+            emit_line(e, "%s = %s - lr * s;", at, at);
+        else if (mask)
+            emit_line(e, "%s = %s[(size_t)r * %d + (size_t)j] > %s ? s : %s;", at, mask, ldc,
+                      emit_real(e, 0), emit_real(e, 0));
+        else
+            emit_line(e, "%s = s;", at);
         emit_close(e);
         emit_close(e);
     }
@@ -232,7 +298,8 @@ void emit_gemm_dx(Emitter *e, const IrInstr *ins)
 {
     int in = ins->in[1]->cols, out = ins->in[1]->rows;
     emit_tiled(e, "dx", in, "dz", arena_printf(e->a, "%d", out), "1", "w", in, "batch", in,
-               arena_printf(e->a, "%d", out), ins->accumulate, 0);
+               arena_printf(e->a, "%d", out), ins->accumulate, 0,
+               emit_fused_relu_bwd(e, ins) ? "z" : NULL);
 }
 
 /* dw[o][i] (+)= sum_n dz[n][o] x[n][i]: dz read transposed */
@@ -240,7 +307,17 @@ void emit_gemm_dw(Emitter *e, const IrInstr *ins)
 {
     int in = ins->out->cols, out = ins->out->rows;
     emit_tiled(e, "dw", in, "dz", "1", arena_printf(e->a, "%d", out), "x", in,
-               arena_printf(e->a, "%d", out), in, "batch", ins->accumulate, out);
+               arena_printf(e->a, "%d", out), in, "batch", ins->accumulate, out, NULL);
+}
+
+/* w[o][i] -= lr * sum_n dz[n][o] x[n][i]: the weight gradient of emit_gemm_dw
+ * taken straight into the SGD step, each tile subtracted from the weights as
+ * it is finished, by the thread that computed it. */
+void emit_gemm_dw_step(Emitter *e, const IrInstr *ins)
+{
+    int in = ins->out->cols, out = ins->out->rows;
+    emit_tiled(e, "w", in, "dz", "1", arena_printf(e->a, "%d", out), "x", in,
+               arena_printf(e->a, "%d", out), in, "batch", 2, out, NULL);
 }
 
 /* ---- the micro-kernels, emitted once per network ---- */
@@ -262,6 +339,17 @@ static Simd simd512(const Emitter *e)
 {
     return e->dbl ? (Simd){"__m512d", "pd", 8, "_mm512", true}
                   : (Simd){"__m512", "ps", 16, "_mm512", true};
+}
+
+/* Vector acc with the lanes where the mask at p (a C pointer expression) is
+ * not above 0 set to +0: a relu derivative, as `z > 0 ? dy : 0` rounds. */
+static const char *masked(Emitter *e, Simd v, const char *p, const char *acc)
+{
+    if (v.wide)
+        return arena_printf(e->a, "%s_maskz_mov_%s(%s_cmp_%s_mask(%s_loadu_%s(%s), %s_setzero_%s(), "
+                            "_CMP_GT_OQ), %s)", v.P, v.S, v.P, v.S, v.P, v.S, p, v.P, v.S, acc);
+    return arena_printf(e->a, "%s_and_%s(%s_cmp_%s(%s_loadu_%s(%s), %s_setzero_%s(), _CMP_GT_OQ), %s)",
+                        v.P, v.S, v.P, v.S, v.P, v.S, p, v.P, v.S, acc);
 }
 
 /* The C expression for the sum of vector v's lanes. */
@@ -381,7 +469,8 @@ static void emit_dot_tile(Emitter *e, int rows)
 {
     const char *R = e->R;
     emit_line(e, "/* c[r * 4 + j] = sum_i a[r * k + i] b[j * k + i], r < %d, j < 4 */", rows);
-    emit_fn(e, "static void %s_dot%dx4(%s *c, const %s *a, const %s *b, int k)", e->p, rows, R, R, R);
+    emit_fn(e, "static %s_NOINLINE void %s_dot%dx4(%s *c, const %s *a, const %s *b, int k)", e->P,
+            e->p, rows, R, R, R);
     per_isa(e, rows == 3 ? dot3x4_simd : dot1x4_simd);
     emit_line(e, "for (int r = 0; r < %d; r++)", rows);
     emit_line(e, "    for (int j = 0; j < 4; j++)");
@@ -392,6 +481,26 @@ static void emit_dot_tile(Emitter *e, int rows)
     emit_blank(e);
 }
 
+/* The tile's epilogue before its stores, for accumulators acc[i] that go to
+ * c + off[i] and whose mask sits at m + off[i]: the SGD step (mode 2: c minus
+ * lr times the sum, a multiply then a subtract as in `p -= lr * g`), or the
+ * relu derivative's mask where m is given. */
+static void tile_epilogue(Emitter *e, Simd v, int n, const char *const *acc, const char *const *off)
+{
+    const char *S = v.S, *P = v.P;
+    emit_open(e, "if (mode == 2)");
+    emit_line(e, "const %s l = %s_set1_%s(lr);", v.V, P, S);
+    for (int i = 0; i < n; i++)
+        emit_line(e, "%s = %s_sub_%s(%s_loadu_%s(c + %s), %s_mul_%s(l, %s));", acc[i], P, S, P, S,
+                  off[i], P, S, acc[i]);
+    e->indent--;
+    emit_open(e, "} else if (m)");
+    for (int i = 0; i < n; i++)
+        emit_line(e, "%s = %s;", acc[i],
+                  masked(e, v, arena_printf(e->a, "m + %s", off[i]), acc[i]));
+    emit_close(e);
+}
+
 /* A 6-row tile over nv vectors per row starting at column col0 (a C
  * expression): one broadcast of a per row and step, nv loads of b. */
 static void gemm6_tile(Emitter *e, Simd v, int nv, const char *col0)
@@ -400,7 +509,7 @@ static void gemm6_tile(Emitter *e, Simd v, int nv, const char *col0)
     col0 = strcmp(col0, "0") == 0 ? "" : arena_printf(e->a, "%s + ", col0);
     for (int r = 0; r < 6; r++)
         for (int q = 0; q < nv; q++)
-            emit_line(e, "%s c%d%d = accumulate ? %s_loadu_%s(c + %d * ldc + %s%d) : %s_setzero_%s();",
+            emit_line(e, "%s c%d%d = mode == 1 ? %s_loadu_%s(c + %d * ldc + %s%d) : %s_setzero_%s();",
                       v.V, r, q, P, S, r, col0, q * v.L, P, S);
     emit_open(e, "for (int p = 0; p < k; p++)");
     emit_line(e, "const %s *bp = b + (size_t)p * ldb%s%.*s, *ap = a + (size_t)p * csa;", e->R,
@@ -414,6 +523,13 @@ static void gemm6_tile(Emitter *e, Simd v, int nv, const char *col0)
             emit_line(e, "c%d%d = %s_fmadd_%s(t, b%d, c%d%d);", r, q, P, S, q, r, q);
     }
     emit_close(e);
+    const char *acc[12] = {0}, *off[12] = {0};
+    for (int r = 0; r < 6; r++)
+        for (int q = 0; q < nv; q++) {
+            acc[r * nv + q] = arena_printf(e->a, "c%d%d", r, q);
+            off[r * nv + q] = arena_printf(e->a, "%d * ldc + %s%d", r, col0, q * v.L);
+        }
+    tile_epilogue(e, v, 6 * nv, acc, off);
     for (int r = 0; r < 6; r++)
         for (int q = 0; q < nv; q++)
             emit_line(e, "%s_storeu_%s(c + %d * ldc + %s%d, c%d%d);", P, S, r, col0, q * v.L, r, q);
@@ -444,17 +560,19 @@ static void gemm6_simd(Emitter *e, Simd v)
 static void emit_gemm6(Emitter *e)
 {
     const char *R = e->R;
-    emit_line(e, "/* c[r * ldc + j] (+)= sum_p a[r * rsa + p * csa] b[p * ldb + j], r < 6,");
-    emit_line(e, " * j < halves * %d (halves is 1 or 2) */", tile_cols(e));
+    emit_line(e, "/* s[r][j] = sum_p a[r * rsa + p * csa] b[p * ldb + j], r < 6, j < halves * %d",
+              tile_cols(e));
+    emit_line(e, " * (halves is 1 or 2), into c[r * ldc + j] by mode: 0 c = s (0 where a mask m");
+    emit_line(e, " * is given and m[r * ldc + j] is not above 0), 1 c += s, 2 c -= lr * s */");
     emit_line(e, "static void %s_gemm6(%s *c, size_t ldc, const %s *a, size_t rsa, size_t csa,", e->p,
               R, R);
-    emit_fn(e, "%*sconst %s *b, size_t ldb, int k, int accumulate, int halves)",
-            (int)strlen(e->p) + 18, "", R);
+    emit_fn(e, "%*sconst %s *b, size_t ldb, int k, int mode, int halves, const %s *m, %s lr)",
+            (int)strlen(e->p) + 18, "", R, R, R);
     per_isa(e, gemm6_simd);
     emit_line(e, "for (int r = 0; r < 6; r++)");
-    emit_line(e, "    %s_gemm1(c + (size_t)r * ldc, a + (size_t)r * rsa, csa, b, ldb, k, accumulate,",
+    emit_line(e, "    %s_gemm1(c + (size_t)r * ldc, a + (size_t)r * rsa, csa, b, ldb, k, mode, halves,",
               e->p);
-    emit_line(e, "    %*shalves);", (int)strlen(e->p) + 10, "");
+    emit_line(e, "    %*sm ? m + (size_t)r * ldc : NULL, lr);", (int)strlen(e->p) + 10, "");
     emit_line(e, "#endif");
     emit_close(e);
     emit_blank(e);
@@ -464,18 +582,24 @@ static void gemm1_simd(Emitter *e, Simd v)
 {
     const char *S = v.S, *P = v.P;
     int nv = tile_cols(e) / v.L;
-    emit_open(e, "for (int h = 0; h < halves; h++, c += %d, b += %d)", tile_cols(e), tile_cols(e));
-    for (int q = 0; q < nv; q++)
-        emit_line(e, "%s c%d = accumulate ? %s_loadu_%s(c + %d) : %s_setzero_%s();", v.V, q, P, S,
-                  q * v.L, P, S);
+    const char *acc[4] = {0}, *off[4] = {0};
+    emit_open(e, "for (int h = 0; h < halves; h++)");
+    emit_line(e, "const size_t j = (size_t)h * %d;", tile_cols(e));
+    for (int q = 0; q < nv; q++) {
+        acc[q] = arena_printf(e->a, "c%d", q);
+        off[q] = q ? arena_printf(e->a, "j + %d", q * v.L) : "j";
+        emit_line(e, "%s c%d = mode == 1 ? %s_loadu_%s(c + %s) : %s_setzero_%s();", v.V, q, P, S,
+                  off[q], P, S);
+    }
     emit_open(e, "for (int p = 0; p < k; p++)");
     emit_line(e, "const %s t = %s_set1_%s(a[(size_t)p * csa]);", v.V, P, S);
     for (int q = 0; q < nv; q++)
-        emit_line(e, "c%d = %s_fmadd_%s(t, %s_loadu_%s(b + (size_t)p * ldb + %d), c%d);", q, P, S, P,
-                  S, q * v.L, q);
+        emit_line(e, "c%d = %s_fmadd_%s(t, %s_loadu_%s(b + (size_t)p * ldb + %s), c%d);", q, P, S, P,
+                  S, off[q], q);
     emit_close(e);
+    tile_epilogue(e, v, nv, acc, off);
     for (int q = 0; q < nv; q++)
-        emit_line(e, "%s_storeu_%s(c + %d, c%d);", P, S, q * v.L, q);
+        emit_line(e, "%s_storeu_%s(c + %s, c%d);", P, S, off[q], q);
     emit_close(e);
 }
 
@@ -484,18 +608,48 @@ static void emit_gemm1(Emitter *e)
 {
     const char *R = e->R;
     int nr = tile_cols(e);
-    emit_line(e, "/* c[j] (+)= sum_p a[p * csa] b[p * ldb + j], j < halves * %d */", nr);
+    emit_line(e, "/* One row of gemm6: s[j] = sum_p a[p * csa] b[p * ldb + j], j < halves * %d,", nr);
+    emit_line(e, " * into c[j] by mode as there */");
     emit_line(e, "static void %s_gemm1(%s *c, const %s *a, size_t csa, const %s *b, size_t ldb, int k,",
               e->p, R, R, R);
-    emit_fn(e, "%*sint accumulate, int halves)", (int)strlen(e->p) + 18, "");
+    emit_fn(e, "%*sint mode, int halves, const %s *m, %s lr)", (int)strlen(e->p) + 18, "", R, R);
     per_isa(e, gemm1_simd);
+    const char *zero = emit_real(e, 0);
     emit_line(e, "%s s[%d];", R, 2 * nr);
-    emit_line(e, "for (int j = 0; j < halves * %d; j++) s[j] = accumulate ? c[j] : %s;", nr,
-              emit_real(e, 0));
+    emit_line(e, "for (int j = 0; j < halves * %d; j++) s[j] = mode == 1 ? c[j] : %s;", nr, zero);
     emit_line(e, "for (int p = 0; p < k; p++)");
     emit_line(e, "    for (int j = 0; j < halves * %d; j++)", nr);
     emit_line(e, "        s[j] += a[(size_t)p * csa] * b[(size_t)p * ldb + (size_t)j];");
-    emit_line(e, "for (int j = 0; j < halves * %d; j++) c[j] = s[j];", nr);
+    emit_line(e, "for (int j = 0; j < halves * %d; j++)", nr);
+    emit_line(e, "    c[j] = mode == 2 ? c[j] - lr * s[j] : m && !(m[j] > %s) ? %s : s[j];", zero,
+              zero);
+    emit_line(e, "#endif");
+    emit_close(e);
+    emit_blank(e);
+}
+
+/* NAME_relu4: a fused relu's 4 outputs (fwd_relu4). max(v, 0) with v first is
+ * `v > 0 ? v : 0` to the bit: +0 for either zero and for NaN. */
+static void emit_relu4(Emitter *e)
+{
+    const char *R = e->R;
+    bool d = e->dbl;
+    emit_line(e, "/* z[j] = b[j] + c[j] (c[j] without b) and y[j] = z[j] > 0 ? z[j] : 0, j < 4 */");
+    emit_line(e, "static inline void %s_relu4(%s *z, %s *y, const %s *b,", e->p, R, R, R);
+    emit_fn(e, "%*sconst %s *c)", (int)strlen(e->p) + 25, "", R);
+    emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
+    const char *V = d ? "__m256d" : "__m128", *P = d ? "_mm256" : "_mm", *S = d ? "pd" : "ps";
+    emit_line(e, "%s v = %s_loadu_%s(c);", V, P, S);
+    emit_line(e, "if (b)");
+    emit_line(e, "    v = %s_add_%s(%s_loadu_%s(b), v);", P, S, P, S);
+    emit_line(e, "%s_storeu_%s(z, v);", P, S);
+    emit_line(e, "%s_storeu_%s(y, %s_max_%s(v, %s_setzero_%s()));", P, S, P, S, P, S);
+    emit_line(e, "#else");
+    emit_open(e, "for (int j = 0; j < 4; j++)");
+    emit_line(e, "const %s v = b ? b[j] + c[j] : c[j];", R);
+    emit_line(e, "z[j] = v;");
+    emit_line(e, "y[j] = v > %s ? v : %s;", emit_real(e, 0), emit_real(e, 0));
+    emit_close(e);
     emit_line(e, "#endif");
     emit_close(e);
     emit_blank(e);
@@ -524,6 +678,15 @@ void emit_gemm_helpers(Emitter *e)
         emit_hsum(e, simd(e));
         emit_line(e, "#endif");
         emit_blank(e);
+        emit_line(e, "/* The dot tiles stay out of line: inlined into a layer kernel with a fused");
+        emit_line(e, " * epilogue, gcc 12 reloaded each x vector for every FMA instead of once per");
+        emit_line(e, " * step, and the layer took a third longer. */");
+        emit_line(e, "#if defined(__GNUC__)");
+        emit_line(e, "#define %s_NOINLINE __attribute__((noinline))", e->P);
+        emit_line(e, "#else");
+        emit_line(e, "#define %s_NOINLINE", e->P);
+        emit_line(e, "#endif");
+        emit_blank(e);
         emit_dot(e);
         emit_dot_tile(e, 1);
         emit_dot_tile(e, 3);
@@ -532,4 +695,6 @@ void emit_gemm_helpers(Emitter *e)
         emit_gemm1(e);
         emit_gemm6(e);
     }
+    if (e->need_relu4)
+        emit_relu4(e);
 }

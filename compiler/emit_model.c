@@ -432,6 +432,10 @@ static void emit_step_calls(Emitter *e, const char *batch, const int *last)
     for (int i = 0; i < g->nbwd; i++) {
         if (strcmp(batch, "1") == 0 && emit_rank1_step(e, g->bwd[i], i, last))
             continue;
+        if (strcmp(batch, "1") != 0 && emit_dw_step_fused(e, g->bwd[i])) {
+            emit_dw_step_call(e, g->bwd[i], batch);     /* updates its tensor */
+            continue;
+        }
         emit_kernel_call(e, g->bwd[i], batch);
         for (int p = 0; p < g->nparams; p++) {
             const IrValue *q = g->params[p];

@@ -53,17 +53,87 @@ static const char *input_name(int i)
     return names[i];
 }
 
-static Sig signature(const IrInstr *ins)
+/* ---- a relu fused into the dense-layer GEMM next to it ---- */
+
+static bool unrolled(const Emitter *e, const IrInstr *ins);
+
+/* The relu (IR_ACT) that reads dense layer lin's output z, when lin's forward
+ * GEMM also writes the relu's y in its epilogue (y = z > 0 ? z : 0, the same
+ * expression as the relu kernel): the batch's z is then not read back in a
+ * pass of its own, which with threads ran on one core while the other waited.
+ * Training build only; NULL otherwise. */
+const IrInstr *emit_fused_relu(const Emitter *e, const IrInstr *lin)
+{
+    const IrGraph *g = e->g;
+    if (e->value_ptr || lin->op != IR_LINEAR || unrolled(e, lin))
+        return NULL;
+    for (int i = 0; i < g->nfwd; i++) {
+        const IrInstr *a = g->fwd[i];
+        if (a->op == IR_ACT && a->act == ACT_RELU && a->in[0] == lin->out)
+            return a;
+    }
+    return NULL;
+}
+
+/* The relu derivative (IR_ACT_BWD) whose upstream gradient dy the input-gradient
+ * GEMM dx computes, when dx writes the relu's dz = z > 0 ? dy : 0 directly in
+ * its epilogue (dy is then never stored). Only where dx is dy's one writer, the
+ * derivative its one reader and neither adds into its output. */
+const IrInstr *emit_fused_relu_bwd(const Emitter *e, const IrInstr *dx)
+{
+    const IrGraph *g = e->g;
+    if (e->value_ptr || dx->op != IR_LINEAR_DX || dx->accumulate || unrolled(e, dx))
+        return NULL;
+    const IrInstr *found = NULL;
+    for (int i = 0; i < g->nbwd; i++) {
+        const IrInstr *b = g->bwd[i];
+        if (b != dx && b->out == dx->out)
+            return NULL;    /* another writer of dy */
+        for (int k = 0; k < b->nin; k++) {
+            if (b->in[k] != dx->out)
+                continue;
+            if (found || b->op != IR_ACT_BWD || b->act != ACT_RELU || b->accumulate || k != 0)
+                return NULL;    /* another reader, or not a relu derivative */
+            found = b;
+        }
+    }
+    return found;
+}
+
+/* Whether ins runs inside another instruction's kernel (the relu and its
+ * derivative above): it then has no kernel and no call of its own. */
+static bool absorbed(const Emitter *e, const IrInstr *ins)
+{
+    const IrGraph *g = e->g;
+    if (ins->op == IR_ACT && ins->act == ACT_RELU) {
+        for (int i = 0; i < g->nfwd; i++)
+            if (g->fwd[i]->out == ins->in[0])
+                return emit_fused_relu(e, g->fwd[i]) == ins;
+    }
+    if (ins->op == IR_ACT_BWD && ins->act == ACT_RELU) {
+        for (int i = 0; i < g->nbwd; i++)
+            if (g->bwd[i]->out == ins->in[0])
+                return emit_fused_relu_bwd(e, g->bwd[i]) == ins;
+    }
+    return false;
+}
+
+static Sig signature(const Emitter *e, const IrInstr *ins)
 {
     Sig s = {0};
     s.batched = true;
     const IrValue *o = ins->out, *const *in = (const IrValue *const *)ins->in;
     switch (ins->op) {
-    case IR_LINEAR:
-        arg(&s, "z", o, true), arg(&s, "x", in[0], false), arg(&s, "w", in[1], false);
+    case IR_LINEAR: {
+        const IrInstr *relu = emit_fused_relu(e, ins);
+        arg(&s, "z", o, true);
+        if (relu)
+            arg(&s, "y", relu->out, true);
+        arg(&s, "x", in[0], false), arg(&s, "w", in[1], false);
         if (ins->nin > 2)
             arg(&s, "b", in[2], false);
         break;
+    }
     case IR_ACT: case IR_MAXOUT: case IR_SOFTMAX:
         arg(&s, "y", o, true), arg(&s, "z", in[0], false);
         break;
@@ -80,9 +150,14 @@ static Sig signature(const IrInstr *ins)
         s.returns = true;
         s.batched = false;
         break;
-    case IR_LINEAR_DX:
-        arg(&s, "dx", o, true), arg(&s, "dz", in[0], false), arg(&s, "w", in[1], false);
+    case IR_LINEAR_DX: {    /* fused: dx is the relu's dz, masked by its z */
+        const IrInstr *relu = emit_fused_relu_bwd(e, ins);
+        arg(&s, "dx", relu ? relu->out : o, true), arg(&s, "dz", in[0], false);
+        arg(&s, "w", in[1], false);
+        if (relu)
+            arg(&s, "z", relu->in[1], false);
         break;
+    }
     case IR_LINEAR_DW:
         arg(&s, "dw", o, true), arg(&s, "dz", in[0], false), arg(&s, "x", in[1], false);
         break;
@@ -212,7 +287,9 @@ const char *emit_value_ptr(Emitter *e, const IrValue *v, const char *batch)
 
 void emit_kernel_call(Emitter *e, const IrInstr *ins, const char *batch)
 {
-    Sig s = signature(ins);
+    if (absorbed(e, ins))
+        return;
+    Sig s = signature(e, ins);
     Buf b = {0};
     size_t start = 0;
     int base = e->indent * 4;
@@ -289,6 +366,7 @@ static bool unrolled(const Emitter *e, const IrInstr *ins)
 }
 
 static const char *describe(Emitter *e, const IrInstr *ins);
+static void emit_dw_step_kernel(Emitter *e, const IrInstr *dw);
 
 /* The statements of one sample of an unrolled dense layer, zn from xn. Sums
  * of 8 or more products go in 2 or 4 interleaved partial sums, so that one
@@ -1288,11 +1366,19 @@ static const char *describe(Emitter *e, const IrInstr *ins)
 
 void emit_kernel(Emitter *e, const IrInstr *ins)
 {
-    Sig s = signature(ins);
+    if (absorbed(e, ins))
+        return;
+    Sig s = signature(e, ins);
     emit_section(e, is_backward(ins) ? SEC_BACKWARD : SEC_FORWARD);
     if (ins->op == IR_LINEAR && unrolled(e, ins))
         emit_linear_one(e, ins);
     emit_line(e, "/* %s */", describe(e, ins));
+    const IrInstr *relu = ins->op == IR_LINEAR ? emit_fused_relu(e, ins)
+                        : ins->op == IR_LINEAR_DX ? emit_fused_relu_bwd(e, ins) : NULL;
+    if (relu)
+        emit_line(e, "/* with %s: %s */", describe(e, relu),
+                  ins->op == IR_LINEAR ? "y = z > 0 ? z : 0 in the epilogue"
+                                       : "dx is its dz, 0 where z <= 0");
     open_kernel(e, ins, &s);
     switch (ins->op) {
     case IR_LINEAR: linear_fwd(e, ins); break;
@@ -1320,4 +1406,74 @@ void emit_kernel(Emitter *e, const IrInstr *ins)
     }
     emit_close(e);
     emit_blank(e);
+    if (emit_dw_step_fused(e, ins))
+        emit_dw_step_kernel(e, ins);
+}
+
+/* ---- a blocked layer's weight gradient taken straight into the SGD step ---- */
+
+/* Whether NAME_sgd_step takes weight gradient dw (an IR_LINEAR_DW of a blocked
+ * layer) straight into its update through NAME_LAYER_linear_dw_step, the
+ * gradient never stored: dw is the gradient's only writer, and no instruction
+ * after it reads the weights or their gradient (a penalty's gradient adds in
+ * after it, so a regularized layer keeps the separate update). A batch of 1
+ * has its own one-sample update instead (emit_model.c). Training build only. */
+bool emit_dw_step_fused(const Emitter *e, const IrInstr *dw)
+{
+    const IrGraph *g = e->g;
+    if (e->value_ptr || dw->op != IR_LINEAR_DW || dw->accumulate || unrolled(e, dw))
+        return false;
+    const IrValue *w = dw->out->grad_of;
+    bool after = false;
+    for (int i = 0; i < g->nbwd; i++) {
+        const IrInstr *b = g->bwd[i];
+        if (b == dw) {
+            after = true;
+            continue;
+        }
+        bool uses = b->out == dw->out;
+        for (int k = 0; k < b->nin; k++)
+            uses |= b->in[k] == w || b->in[k] == dw->out;
+        if (uses && (after || b->out == dw->out))
+            return false;
+    }
+    return true;
+}
+
+static void emit_dw_step_kernel(Emitter *e, const IrInstr *dw)
+{
+    emit_line(e, "/* %s, taken into the SGD step: w -= lr * dW */", describe(e, dw));
+    Buf b = {0};
+    size_t start = 0;
+    buf_printf(&b, "static void %s_step(", kernel_name(e, dw));
+    int col = (int)b.len;
+    add_piece(&b, &start, col, "", arena_printf(e->a, "%s *restrict w", e->R));
+    add_piece(&b, &start, col, ", ", arena_printf(e->a, "const %s *restrict dz", e->R));
+    add_piece(&b, &start, col, ", ", arena_printf(e->a, "const %s *restrict x", e->R));
+    add_piece(&b, &start, col, ", ", "int batch");
+    add_piece(&b, &start, col, ", ", arena_printf(e->a, "%s lr", e->R));
+    buf_printf(&b, ")");
+    emit_line(e, "%s", b.data);
+    buf_free(&b);
+    emit_brace(e);
+    emit_gemm_dw_step(e, dw);
+    emit_close(e);
+    emit_blank(e);
+}
+
+void emit_dw_step_call(Emitter *e, const IrInstr *dw, const char *batch)
+{
+    const IrValue *w = dw->out->grad_of;
+    Buf b = {0};
+    size_t start = (size_t)0 - (size_t)(e->indent * 4);    /* as in emit_kernel_call */
+    buf_printf(&b, "%s_step(", kernel_name(e, dw));
+    int col = e->indent * 4 + (int)b.len;
+    add_piece(&b, &start, col, "", arena_printf(e->a, "params + %zu", w->offset));
+    add_piece(&b, &start, col, ", ", emit_value_ptr(e, dw->in[0], batch));
+    add_piece(&b, &start, col, ", ", emit_value_ptr(e, dw->in[1], batch));
+    add_piece(&b, &start, col, ", ", batch);
+    add_piece(&b, &start, col, ", ", "lr");
+    emit_line(e, "/* %s -= lr * its gradient, never stored */", emit_comment_safe(e, w->name));
+    emit_line(e, "%s);", b.data);
+    buf_free(&b);
 }

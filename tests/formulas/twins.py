@@ -75,7 +75,7 @@ def compare(netc, d, name, text_a, text_b, signed=False):
         lb, gb = grad(netc, b, wpath, dpath)
     except RuntimeError as e:
         return False, str(e)
-    err = max(crosscheck.worst_rel([la], [lb]), crosscheck.worst_rel(ga, gb))
+    err = max(crosscheck.worst_rel([la], [lb], 1e-6), crosscheck.worst_rel(ga, gb, 1e-6))
     return err <= TOL, "max rel difference %.2g (loss %.6g)" % (err, la)
 
 

@@ -71,6 +71,13 @@ printf '%s\n' "network small_dw" "precision double" "input x[3]" "dense h[12] ta
     "dense y[4] linear" "loss mse" "regularize l2 0.01" > "$fast/small_dw.net"
 printf '%s\n' "network small_dw2" "precision double" "input x[2]" "dense h[16] sigmoid" \
     "dense y[4] softmax" "loss cross_entropy" > "$fast/small_dw2.net"
+# The same tile edges in float (16-lane AVX-512, 8-lane AVX2 and the portable
+# kernels), whose relu layers' forward and input-gradient GEMMs apply the relu
+# and its derivative in their epilogues; float is held to 2e-4.
+printf '%s\n' "network ftiles" "precision float" "input x[70]" "dense h[37] relu" \
+    "dense g[45] relu" "dense y[5] softmax" "loss cross_entropy" > "$fast/ftiles.net"
+printf '%s\n' "network ftiles_mse" "precision float" "input x[33]" "dense h[53] relu" \
+    "dense y[17] relu" "loss mse" "regularize l2 0.01" > "$fast/ftiles_mse.net"
 for mode in native avx2 portable openmp; do
     case $mode in
         native) flags="-O3 -march=native" ;;

@@ -241,27 +241,42 @@ static void add_piece(Buf *b, size_t *line_start, int col, const char *sep, cons
     buf_printf(b, "%s%s", sep, piece);
 }
 
+/* Emits `head(item, item, ...)` and then end (")" for a prototype, ");" for
+ * a call) as one line at the current indent, continuing under the first item
+ * when a line would pass 100 columns. */
+static void emit_list(Emitter *e, const char *head, const char *const *items, int n,
+                      const char *end)
+{
+    Buf b = {0};
+    int base = e->indent * 4;
+    buf_printf(&b, "%s(", head);
+    int col = base + (int)b.len;
+    /* the first line is indented by emit_line; continuation lines carry their whole indent, col */
+    size_t start = (size_t)0 - (size_t)base;
+    for (int i = 0; i < n; i++)
+        add_piece(&b, &start, col, i ? ", " : "", items[i]);
+    buf_printf(&b, "%s", end);
+    emit_line(e, "%s", b.data);
+    buf_free(&b);
+}
+
 /* The kernel's prototype, e.g. "static void xor_h_linear(xor_real *restrict z, ...)". */
 static void open_kernel(Emitter *e, const IrInstr *ins, const Sig *s)
 {
-    Buf b = {0};
-    size_t start = 0;
-    buf_printf(&b, "static %s %s(", s->returns ? "double" : "void", kernel_name(e, ins));
-    int col = (int)b.len;
+    const char *items[40];
+    int n = 0;
     for (int i = 0; i < s->n; i++)
-        add_piece(&b, &start, col, i ? ", " : "",
-                  arena_printf(e->a, "%s%s *restrict %s", s->a[i].out ? "" : "const ", e->R,
-                               s->a[i].name));
+        items[n++] = arena_printf(e->a, "%s%s *restrict %s", s->a[i].out ? "" : "const ", e->R,
+                                  s->a[i].name);
     if (s->batched)
-        add_piece(&b, &start, col, ", ", "int batch");
+        items[n++] = "int batch";
     if (s->dropout && !is_backward(ins))
-        add_piece(&b, &start, col, ", ", "int train");
+        items[n++] = "int train";
     if (s->dropout)
-        add_piece(&b, &start, col, ", ", "unsigned long long seed");
-    buf_printf(&b, ")");
-    emit_line(e, "%s", b.data);
+        items[n++] = "unsigned long long seed";
+    emit_list(e, arena_printf(e->a, "static %s %s", s->returns ? "double" : "void",
+                              kernel_name(e, ins)), items, n, ")");
     emit_brace(e);
-    buf_free(&b);
 }
 
 const char *emit_value_ptr(Emitter *e, const IrValue *v, const char *batch)
@@ -290,24 +305,18 @@ void emit_kernel_call(Emitter *e, const IrInstr *ins, const char *batch)
     if (absorbed(e, ins))
         return;
     Sig s = signature(e, ins);
-    Buf b = {0};
-    size_t start = 0;
-    int base = e->indent * 4;
-    buf_printf(&b, "%s%s(", s.returns ? "loss += " : "", kernel_name(e, ins));
-    int col = base + (int)b.len;
-    start = (size_t)0 - (size_t)base;   /* the first line is indented by emit_line */
-    /* continuation lines are not: they carry their whole indent, col */
+    const char *items[40];
+    int n = 0;
     for (int i = 0; i < s.n; i++)
-        add_piece(&b, &start, col, i ? ", " : "", emit_value_ptr(e, s.a[i].v, batch));
+        items[n++] = emit_value_ptr(e, s.a[i].v, batch);
     if (s.batched)
-        add_piece(&b, &start, col, ", ", batch);
+        items[n++] = batch;
     if (s.dropout && !is_backward(ins))
-        add_piece(&b, &start, col, ", ", "train");
+        items[n++] = "train";
     if (s.dropout)
-        add_piece(&b, &start, col, ", ", "seed");
-    buf_printf(&b, ");");
-    emit_line(e, "%s", b.data);
-    buf_free(&b);
+        items[n++] = "seed";
+    emit_list(e, arena_printf(e->a, "%s%s", s.returns ? "loss += " : "", kernel_name(e, ins)),
+              items, n, ");");
 }
 
 /* "=" or "+=" for a backward write. */
@@ -404,18 +413,14 @@ static void linear_fwd_sample(Emitter *e, const IrInstr *ins)
 static void emit_linear_one(Emitter *e, const IrInstr *ins)
 {
     emit_line(e, "/* %s, one sample */", describe(e, ins));
-    Buf b = {0};
-    size_t start = 0;
-    buf_printf(&b, "static inline void %s_one(", kernel_name(e, ins));
-    int col = (int)b.len;
-    add_piece(&b, &start, col, "", arena_printf(e->a, "%s *restrict zn", e->R));
-    add_piece(&b, &start, col, ", ", arena_printf(e->a, "const %s *restrict xn", e->R));
-    add_piece(&b, &start, col, ", ", arena_printf(e->a, "const %s *restrict w", e->R));
-    if (ins->nin > 2)
-        add_piece(&b, &start, col, ", ", arena_printf(e->a, "const %s *restrict b", e->R));
-    buf_printf(&b, ")");
-    emit_line(e, "%s", b.data);
-    buf_free(&b);
+    const char *items[] = {
+        arena_printf(e->a, "%s *restrict zn", e->R),
+        arena_printf(e->a, "const %s *restrict xn", e->R),
+        arena_printf(e->a, "const %s *restrict w", e->R),
+        arena_printf(e->a, "const %s *restrict b", e->R)
+    };
+    emit_list(e, arena_printf(e->a, "static inline void %s_one", kernel_name(e, ins)), items,
+              ins->nin > 2 ? 4 : 3, ")");
     emit_brace(e);
     linear_fwd_sample(e, ins);
     emit_close(e);
@@ -1443,18 +1448,14 @@ bool emit_dw_step_fused(const Emitter *e, const IrInstr *dw)
 static void emit_dw_step_kernel(Emitter *e, const IrInstr *dw)
 {
     emit_line(e, "/* %s, taken into the SGD step: w -= lr * dW */", describe(e, dw));
-    Buf b = {0};
-    size_t start = 0;
-    buf_printf(&b, "static void %s_step(", kernel_name(e, dw));
-    int col = (int)b.len;
-    add_piece(&b, &start, col, "", arena_printf(e->a, "%s *restrict w", e->R));
-    add_piece(&b, &start, col, ", ", arena_printf(e->a, "const %s *restrict dz", e->R));
-    add_piece(&b, &start, col, ", ", arena_printf(e->a, "const %s *restrict x", e->R));
-    add_piece(&b, &start, col, ", ", "int batch");
-    add_piece(&b, &start, col, ", ", arena_printf(e->a, "%s lr", e->R));
-    buf_printf(&b, ")");
-    emit_line(e, "%s", b.data);
-    buf_free(&b);
+    const char *items[] = {
+        arena_printf(e->a, "%s *restrict w", e->R),
+        arena_printf(e->a, "const %s *restrict dz", e->R),
+        arena_printf(e->a, "const %s *restrict x", e->R),
+        "int batch",
+        arena_printf(e->a, "%s lr", e->R)
+    };
+    emit_list(e, arena_printf(e->a, "static void %s_step", kernel_name(e, dw)), items, 5, ")");
     emit_brace(e);
     emit_gemm_dw_step(e, dw);
     emit_close(e);
@@ -1464,16 +1465,10 @@ static void emit_dw_step_kernel(Emitter *e, const IrInstr *dw)
 void emit_dw_step_call(Emitter *e, const IrInstr *dw, const char *batch)
 {
     const IrValue *w = dw->out->grad_of;
-    Buf b = {0};
-    size_t start = (size_t)0 - (size_t)(e->indent * 4);    /* as in emit_kernel_call */
-    buf_printf(&b, "%s_step(", kernel_name(e, dw));
-    int col = e->indent * 4 + (int)b.len;
-    add_piece(&b, &start, col, "", arena_printf(e->a, "params + %zu", w->offset));
-    add_piece(&b, &start, col, ", ", emit_value_ptr(e, dw->in[0], batch));
-    add_piece(&b, &start, col, ", ", emit_value_ptr(e, dw->in[1], batch));
-    add_piece(&b, &start, col, ", ", batch);
-    add_piece(&b, &start, col, ", ", "lr");
+    const char *items[] = {
+        arena_printf(e->a, "params + %zu", w->offset), emit_value_ptr(e, dw->in[0], batch),
+        emit_value_ptr(e, dw->in[1], batch), batch, "lr"
+    };
     emit_line(e, "/* %s -= lr * its gradient, never stored */", emit_comment_safe(e, w->name));
-    emit_line(e, "%s);", b.data);
-    buf_free(&b);
+    emit_list(e, arena_printf(e->a, "%s_step", kernel_name(e, dw)), items, 5, ");");
 }

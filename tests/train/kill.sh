@@ -38,11 +38,21 @@ loads() { "$NETC" eval $spec --weights "$1" --data $D/iris.test.csv > "$tmp/eval
 exec {never}<> <(:)
 nap() { read -r -t "$1" -u "$never" _; }
 
+# running PID: whether PID is running. Not `kill -0`, which succeeds on a
+# zombie: bash may leave the run unreaped while this script only runs builtins
+# (seen: a run that ended before epoch N polled for minutes, a CI run timed out).
+running() {
+    local stat
+    read -r stat < "/proc/$1/stat" 2> /dev/null || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
+}
+
 # wait_epoch N PID: until the run's log shows epoch N or the run ends. Kills
 # follow the run's progress, not the clock: disk writes vary too much in speed.
 wait_epoch() {
     local lines
-    while kill -0 "$2" 2> /dev/null; do
+    while running "$2"; do
         if [ -f "$tmp/k.log" ]; then
             mapfile -t lines < "$tmp/k.log"
             [ ${#lines[@]} -gt "$1" ] && return

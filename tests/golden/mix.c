@@ -19,13 +19,46 @@
 #define MIX_PARALLEL_FOR _Pragma("omp parallel for schedule(static)")
 #endif
 
-#if !defined(__AVX512F__) && defined(__AVX2__) && defined(__FMA__)
-/* The sum of a vector's lanes (AVX2 builds; AVX-512 has _mm512_reduce_add). */
-static mix_real mix_hsum(__m256 v)
+#if defined(__AVX512F__)
+static inline mix_real mix_hsum(__m512 v)
 {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+    const __m512 t = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    const __m512 u = _mm512_add_ps(t, _mm512_permute_ps(t, _MM_SHUFFLE(2, 3, 0, 1)));
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(u),
+                                   _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(u), 1)));
+    const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    return _mm_cvtss_f32(q);
+}
+
+static inline __m128 mix_hsum4(__m512 a, __m512 b, __m512 c, __m512 d)
+{
+    const __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+    const __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+    const __m512 u = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)),
+                                   _mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(u),
+                                   _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(u), 1)));
+    const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    return q;
+}
+
+#elif defined(__AVX2__) && defined(__FMA__)
+static inline mix_real mix_hsum(__m256 v)
+{
+    const __m256 t = _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    const __m256 u = _mm256_add_ps(t, _mm256_permute_ps(t, _MM_SHUFFLE(2, 3, 0, 1)));
+    const __m128 q = _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1));
+    return _mm_cvtss_f32(q);
+}
+
+static inline __m128 mix_hsum4(__m256 a, __m256 b, __m256 c, __m256 d)
+{
+    const __m256 ab = _mm256_add_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b));
+    const __m256 cd = _mm256_add_ps(_mm256_unpacklo_ps(c, d), _mm256_unpackhi_ps(c, d));
+    const __m256 u = _mm256_add_ps(_mm256_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)),
+                                   _mm256_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m128 q = _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1));
+    return q;
 }
 
 #endif
@@ -49,7 +82,7 @@ static inline mix_real mix_dot(const mix_real *a, const mix_real *b, int k)
     __m512 s0 = _mm512_setzero_ps();
     for (; i + 16 <= k; i += 16)
         s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
-    s = _mm512_reduce_add_ps(s0);
+    s = mix_hsum(s0);
     #elif defined(__AVX2__) && defined(__FMA__)
     __m256 s0 = _mm256_setzero_ps();
     for (; i + 8 <= k; i += 8)
@@ -84,10 +117,7 @@ static MIX_NOINLINE void mix_dot1x4(mix_real *c, const mix_real *a, const mix_re
         const __m512 b3 = _mm512_loadu_ps(b + (size_t)3 * (size_t)k + (size_t)i);
         c03 = _mm512_fmadd_ps(a0, b3, c03);
     }
-    c[0] = _mm512_reduce_add_ps(c00);
-    c[1] = _mm512_reduce_add_ps(c01);
-    c[2] = _mm512_reduce_add_ps(c02);
-    c[3] = _mm512_reduce_add_ps(c03);
+    _mm_storeu_ps(c + 0, mix_hsum4(c00, c01, c02, c03));
     for (; i < k; i++) {
         for (int r = 0; r < 1; r++)
             for (int j = 0; j < 4; j++)
@@ -107,10 +137,7 @@ static MIX_NOINLINE void mix_dot1x4(mix_real *c, const mix_real *a, const mix_re
         const __m256 b3 = _mm256_loadu_ps(b + (size_t)3 * (size_t)k + (size_t)i);
         c03 = _mm256_fmadd_ps(a0, b3, c03);
     }
-    c[0] = mix_hsum(c00);
-    c[1] = mix_hsum(c01);
-    c[2] = mix_hsum(c02);
-    c[3] = mix_hsum(c03);
+    _mm_storeu_ps(c + 0, mix_hsum4(c00, c01, c02, c03));
     for (; i < k; i++) {
         for (int r = 0; r < 1; r++)
             for (int j = 0; j < 4; j++)
@@ -152,18 +179,9 @@ static MIX_NOINLINE void mix_dot3x4(mix_real *c, const mix_real *a, const mix_re
         c13 = _mm512_fmadd_ps(a1, b3, c13);
         c23 = _mm512_fmadd_ps(a2, b3, c23);
     }
-    c[0] = _mm512_reduce_add_ps(c00);
-    c[1] = _mm512_reduce_add_ps(c01);
-    c[2] = _mm512_reduce_add_ps(c02);
-    c[3] = _mm512_reduce_add_ps(c03);
-    c[4] = _mm512_reduce_add_ps(c10);
-    c[5] = _mm512_reduce_add_ps(c11);
-    c[6] = _mm512_reduce_add_ps(c12);
-    c[7] = _mm512_reduce_add_ps(c13);
-    c[8] = _mm512_reduce_add_ps(c20);
-    c[9] = _mm512_reduce_add_ps(c21);
-    c[10] = _mm512_reduce_add_ps(c22);
-    c[11] = _mm512_reduce_add_ps(c23);
+    _mm_storeu_ps(c + 0, mix_hsum4(c00, c01, c02, c03));
+    _mm_storeu_ps(c + 4, mix_hsum4(c10, c11, c12, c13));
+    _mm_storeu_ps(c + 8, mix_hsum4(c20, c21, c22, c23));
     for (; i < k; i++) {
         for (int r = 0; r < 3; r++)
             for (int j = 0; j < 4; j++)
@@ -195,18 +213,9 @@ static MIX_NOINLINE void mix_dot3x4(mix_real *c, const mix_real *a, const mix_re
         c13 = _mm256_fmadd_ps(a1, b3, c13);
         c23 = _mm256_fmadd_ps(a2, b3, c23);
     }
-    c[0] = mix_hsum(c00);
-    c[1] = mix_hsum(c01);
-    c[2] = mix_hsum(c02);
-    c[3] = mix_hsum(c03);
-    c[4] = mix_hsum(c10);
-    c[5] = mix_hsum(c11);
-    c[6] = mix_hsum(c12);
-    c[7] = mix_hsum(c13);
-    c[8] = mix_hsum(c20);
-    c[9] = mix_hsum(c21);
-    c[10] = mix_hsum(c22);
-    c[11] = mix_hsum(c23);
+    _mm_storeu_ps(c + 0, mix_hsum4(c00, c01, c02, c03));
+    _mm_storeu_ps(c + 4, mix_hsum4(c10, c11, c12, c13));
+    _mm_storeu_ps(c + 8, mix_hsum4(c20, c21, c22, c23));
     for (; i < k; i++) {
         for (int r = 0; r < 3; r++)
             for (int j = 0; j < 4; j++)

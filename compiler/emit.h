@@ -53,6 +53,7 @@ struct Emitter {
     bool need_sigmoid, need_dropout, need_rng;  /* helpers to emit */
     bool need_dot, need_gemm;   /* the large-layer micro-kernels (emit_gemm.c) */
     bool need_relu4;            /* and a fused relu's store */
+    bool need_hsum4, need_lanesum4; /* without the dot tiles: one-sample vector forms */
     bool need_parallel;         /* the OpenMP loop macro */
     bool need_fexp, need_ftanh; /* float fast-path exp and tanh (emit_fastmath.c) */
     bool need_fexp8;            /* and exp on 8 lanes without tanh or sigmoid */
@@ -105,6 +106,9 @@ void emit_gemm_dx(Emitter *e, const IrInstr *ins);
 void emit_gemm_dw(Emitter *e, const IrInstr *ins);
 void emit_gemm_dw_step(Emitter *e, const IrInstr *ins);
 void emit_gemm_helpers(Emitter *e);
+/* The vector forms of an unrolled layer's one-sample forward; see emit_gemm.c. */
+bool emit_linear_one_simd(Emitter *e, const IrInstr *ins,
+                          void (*scalar_rows)(Emitter *e, const IrInstr *ins, int from));
 /* emit_ops.c: the relu a dense layer's forward GEMM applies in its epilogue,
  * and the relu derivative its input-gradient GEMM applies; NULL for none. */
 const IrInstr *emit_fused_relu(const Emitter *e, const IrInstr *lin);

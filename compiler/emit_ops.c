@@ -377,17 +377,17 @@ static bool unrolled(const Emitter *e, const IrInstr *ins)
 static const char *describe(Emitter *e, const IrInstr *ins);
 static void emit_dw_step_kernel(Emitter *e, const IrInstr *dw);
 
-/* The statements of one sample of an unrolled dense layer, zn from xn. Sums
- * of 8 or more products go in 2 or 4 interleaved partial sums, so that one
- * sample's adds are not a single chain of dependent operations. */
-static void linear_fwd_sample(Emitter *e, const IrInstr *ins)
+/* The statements of one sample of an unrolled dense layer, zn[from..out)
+ * from xn. Sums of 8 or more products go in 2 or 4 interleaved partial sums,
+ * so that one sample's adds are not a single chain of dependent operations. */
+static void linear_fwd_sample(Emitter *e, const IrInstr *ins, int from)
 {
     int in = ins->in[1]->cols, out = ins->in[1]->rows;
     bool bias = ins->nin > 2;
     int chains = in >= 16 ? 4 : in >= 8 ? 2 : 1;
     if (chains > 1)
         emit_line(e, "%s %s;", e->R, chains == 4 ? "s0, s1, s2, s3" : "s0, s1");
-    for (int o = 0; o < out; o++) {
+    for (int o = from; o < out; o++) {
         for (int c = 0; c < chains; c++) {
             Buf terms = {0};
             if (bias && c == 0)
@@ -422,7 +422,10 @@ static void emit_linear_one(Emitter *e, const IrInstr *ins)
     emit_list(e, arena_printf(e->a, "static inline void %s_one", kernel_name(e, ins)), items,
               ins->nin > 2 ? 4 : 3, ")");
     emit_brace(e);
-    linear_fwd_sample(e, ins);
+    bool simd = emit_linear_one_simd(e, ins, linear_fwd_sample);
+    linear_fwd_sample(e, ins, 0);
+    if (simd)
+        emit_line(e, "#endif");
     emit_close(e);
     emit_blank(e);
 }

@@ -7,6 +7,26 @@
 
 #include "graph.h"
 
+#if defined(__AVX512F__)
+static inline __m256d graph_hsum4(__m512d a, __m512d b, __m512d c, __m512d d)
+{
+    const __m256d a2 = _mm256_add_pd(_mm512_castpd512_pd256(a), _mm512_extractf64x4_pd(a, 1));
+    const __m256d b2 = _mm256_add_pd(_mm512_castpd512_pd256(b), _mm512_extractf64x4_pd(b, 1));
+    const __m256d c2 = _mm256_add_pd(_mm512_castpd512_pd256(c), _mm512_extractf64x4_pd(c, 1));
+    const __m256d d2 = _mm256_add_pd(_mm512_castpd512_pd256(d), _mm512_extractf64x4_pd(d, 1));
+    const __m256d ab = _mm256_hadd_pd(a2, b2), cd = _mm256_hadd_pd(c2, d2);
+    return _mm256_add_pd(_mm256_permute2f128_pd(ab, cd, 0x20), _mm256_permute2f128_pd(ab, cd, 0x31));
+}
+
+#elif defined(__AVX2__) && defined(__FMA__)
+static inline __m256d graph_hsum4(__m256d a, __m256d b, __m256d c, __m256d d)
+{
+    const __m256d ab = _mm256_hadd_pd(a, b), cd = _mm256_hadd_pd(c, d);
+    return _mm256_add_pd(_mm256_permute2f128_pd(ab, cd, 0x20), _mm256_permute2f128_pd(ab, cd, 0x31));
+}
+
+#endif
+
 /* The logistic function, without overflow for large |v|. */
 static graph_real graph_sigmoid(graph_real v)
 {
@@ -229,6 +249,31 @@ static void graph_f10_concat(graph_real *restrict y, const graph_real *restrict 
 static inline void graph_y_linear_one(graph_real *restrict zn, const graph_real *restrict xn,
                                       const graph_real *restrict w, const graph_real *restrict b)
 {
+    #if defined(__AVX512F__)
+    {
+        const __m512d c0 = _mm512_mul_pd(_mm512_loadu_pd(w + 0), _mm512_loadu_pd(xn));
+        const __m512d c1 = _mm512_mul_pd(_mm512_loadu_pd(w + 8), _mm512_loadu_pd(xn));
+        const __m512d c2 = _mm512_setzero_pd();
+        const __m512d c3 = _mm512_setzero_pd();
+        graph_real t[4];
+        _mm256_storeu_pd(t, graph_hsum4(c0, c1, c2, c3));
+        zn[0] = t[0] + b[0];
+        zn[1] = t[1] + b[1];
+    }
+    #elif defined(__AVX2__) && defined(__FMA__)
+    {
+        __m256d c0 = _mm256_mul_pd(_mm256_loadu_pd(w + 0), _mm256_loadu_pd(xn));
+        __m256d c1 = _mm256_mul_pd(_mm256_loadu_pd(w + 8), _mm256_loadu_pd(xn));
+        c0 = _mm256_fmadd_pd(_mm256_loadu_pd(w + 4), _mm256_loadu_pd(xn + 4), c0);
+        c1 = _mm256_fmadd_pd(_mm256_loadu_pd(w + 12), _mm256_loadu_pd(xn + 4), c1);
+        const __m256d c2 = _mm256_setzero_pd();
+        const __m256d c3 = _mm256_setzero_pd();
+        graph_real t[4];
+        _mm256_storeu_pd(t, graph_hsum4(c0, c1, c2, c3));
+        zn[0] = t[0] + b[0];
+        zn[1] = t[1] + b[1];
+    }
+    #else
     graph_real s0, s1;
     s0 = b[0] + w[0] * xn[0] + w[2] * xn[2] + w[4] * xn[4] + w[6] * xn[6];
     s1 = w[1] * xn[1] + w[3] * xn[3] + w[5] * xn[5] + w[7] * xn[7];
@@ -236,6 +281,7 @@ static inline void graph_y_linear_one(graph_real *restrict zn, const graph_real 
     s0 = b[1] + w[8] * xn[0] + w[10] * xn[2] + w[12] * xn[4] + w[14] * xn[6];
     s1 = w[9] * xn[1] + w[11] * xn[3] + w[13] * xn[5] + w[15] * xn[7];
     zn[1] = s0 + s1;
+    #endif
 }
 
 /* y: dense 8 -> 2 (tests/golden/graph.net:10)  z = x W^T + b, W is [2][8] */

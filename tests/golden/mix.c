@@ -30,12 +30,18 @@ static inline mix_real mix_hsum(__m512 v)
     return _mm_cvtss_f32(q);
 }
 
-static inline __m128 mix_hsum4(__m512 a, __m512 b, __m512 c, __m512 d)
+/* each 128-bit lane of the result: lane j of a, b, c and d summed */
+static inline __m512 mix_lanesum4(__m512 a, __m512 b, __m512 c, __m512 d)
 {
     const __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
     const __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
-    const __m512 u = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)),
-                                   _mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));
+    return _mm512_add_ps(_mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)),
+                      _mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));
+}
+
+static inline __m128 mix_hsum4(__m512 a, __m512 b, __m512 c, __m512 d)
+{
+    const __m512 u = mix_lanesum4(a, b, c, d);
     const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(u),
                                    _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(u), 1)));
     const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
@@ -51,12 +57,18 @@ static inline mix_real mix_hsum(__m256 v)
     return _mm_cvtss_f32(q);
 }
 
-static inline __m128 mix_hsum4(__m256 a, __m256 b, __m256 c, __m256 d)
+/* each 128-bit lane of the result: lane j of a, b, c and d summed */
+static inline __m256 mix_lanesum4(__m256 a, __m256 b, __m256 c, __m256 d)
 {
     const __m256 ab = _mm256_add_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b));
     const __m256 cd = _mm256_add_ps(_mm256_unpacklo_ps(c, d), _mm256_unpackhi_ps(c, d));
-    const __m256 u = _mm256_add_ps(_mm256_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)),
-                                   _mm256_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));
+    return _mm256_add_ps(_mm256_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)),
+                      _mm256_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));
+}
+
+static inline __m128 mix_hsum4(__m256 a, __m256 b, __m256 c, __m256 d)
+{
+    const __m256 u = mix_lanesum4(a, b, c, d);
     const __m128 q = _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1));
     return q;
 }

@@ -186,6 +186,44 @@ for spec in specs/xor.net tests/golden/mix.net tests/golden/graph.net specs/mlp_
     done
 done
 
+# ---- unrolled layers' one-sample vector forms against the blocked kernels ----
+# tests/robust/one_sample.c: each spec built fully unrolled and fully blocked
+# under two names; the outputs must agree to rounding on the AVX-512, AVX2 and
+# portable paths. The shapes: float rows of 4 inputs, 16 to a 512-bit vector,
+# with rows left over and no bias; float rows of 16 and 32 inputs (whole
+# vectors, groups of 4 rows with a part group); double rows of 8 and 16.
+one_spec() {   # NAME PRECISION LINES...
+    local n=$1 prec=$2; shift 2
+    mkdir -p "$tmp/one"
+    printf '%s\n' "precision $prec" "$@" > "$tmp/one/$n.body"
+}
+one_spec packed  float  "input x[4]" "dense h[21] tanh nobias" "dense y[3] softmax" "loss cross_entropy"
+one_spec rows16  float  "input x[4]" "dense h[16] tanh" "dense g[7] sigmoid" "dense y[2] linear" "loss mse"
+one_spec rows32  float  "input x[32]" "dense h[9] relu nobias" "dense y[1] linear" "loss mse"
+one_spec drows16 double "input x[16]" "dense h[6] tanh" "dense y[2] linear" "loss mse"
+one_spec drows8  double "input x[8]" "dense h[5] elu" "dense y[3] softmax" "loss cross_entropy"
+for n in packed rows16 rows32 drows16 drows8; do
+    d=$tmp/one/$n
+    { echo "network u_$n"; cat "$tmp/one/$n.body"; } > "$tmp/one/u_$n.net"
+    { echo "network g_$n"; cat "$tmp/one/$n.body"; } > "$tmp/one/g_$n.net"
+    if ! "$NETC" build "$tmp/one/u_$n.net" -o "$d" --unroll-limit 100000 > /dev/null ||
+       ! "$NETC" build "$tmp/one/g_$n.net" -o "$d" --unroll-limit 0 > /dev/null; then
+        echo "FAIL robust/one-sample-$n: netc build"; continue
+    fi
+    for fl in "-O2" "-O3 -mavx2 -mfma" "-O3 -march=native"; do
+        tag=portable; [ "$fl" = -O2 ] || tag=avx2; [ "$fl" = "-O3 -march=native" ] && tag=native
+        up=$(echo "$n" | tr a-z A-Z)
+        if gcc -std=c99 $fl -Wall -Wextra -Werror -DU="u_$n" -DUU="U_$up" -DG="g_$n" -DGU="G_$up" \
+               -DU_H="\"u_$n.h\"" -DG_H="\"g_$n.h\"" -I"$d" -o "$d/t" tests/robust/one_sample.c \
+               "$d/u_$n.c" "$d/g_$n.c" -lm 2> "$tmp/err" &&
+           "$d/t" > "$tmp/one.out" 2>&1 && grep -q "^ok$" "$tmp/one.out"; then
+            echo "ok   robust/one-sample-$n-$tag"
+        else
+            head -10 "$tmp/err" "$tmp/one.out"; echo "FAIL robust/one-sample-$n-$tag"
+        fi
+    done
+done
+
 # ---- thread safety: generated functions called from 4 threads at once ----
 # tests/robust/threads.c against a few networks (dropout, features and graphs,
 # the large-layer kernels, double precision); under ThreadSanitizer when gcc

@@ -21,8 +21,10 @@ for g in $groups; do
     echo "== $g"
     start=$(date +%s)
     # The watcher lists the processes 5 s before the limit; timeout then stops
-    # the group (TERM, KILL 10 s later) and exits 124.
-    ( sleep $((limit - 5)) && ps --ppid 2 -p 2 --deselect -o pid,ppid,pgid,etime,stat,args --forest | cut -c1-200 > "$work/ps" ) &
+    # the group (TERM, KILL 10 s later) and exits 124. Its output goes nowhere:
+    # the kill below leaves its sleep running, which would otherwise hold a
+    # pipe reading this script's output open for the whole limit.
+    ( sleep $((limit - 5)) && ps --ppid 2 -p 2 --deselect -o pid,ppid,pgid,etime,stat,args --forest | cut -c1-200 > "$work/ps" ) > /dev/null 2>&1 &
     watcher=$!
     { timeout -k 10 "$limit" tests/"$g"/run.sh "$B" "$@"; echo $? > "$work/rc"; } 2>&1 | tee -a "$log"
     kill "$watcher" 2> /dev/null

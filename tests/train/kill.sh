@@ -43,7 +43,7 @@ nap() { read -r -t "$1" -u "$never" _; }
 # (seen: a run that ended before epoch N polled for minutes, a CI run timed out).
 running() {
     local stat
-    read -r stat < "/proc/$1/stat" 2> /dev/null || return 1
+    read -r stat 2> /dev/null < "/proc/$1/stat" || return 1  # 2> first: it must cover the <
     stat=${stat##*) }
     [ "${stat%% *}" != Z ]
 }

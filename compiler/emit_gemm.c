@@ -734,7 +734,7 @@ static void emit_relu4(Emitter *e)
  * permute puts them in order); else none. One sample's forward pass is a
  * chain of dependent steps, and the scalar statements' shuffles (gcc's SLP
  * vectorizer) and stores of single values that a vector load then waited for
- * made it a fifth longer: iris 4-16-3 inference 65 -> 52 ns. */
+ * made it a fifth longer: iris 4-16-3 inference 65 -> 53 ns. */
 enum { ONE_NONE, ONE_ROWS, ONE_PACKED };
 
 /* The form is AVX-512's and AVX2's alike, so an AVX-512 build never needs an
@@ -860,12 +860,11 @@ void emit_gemm_helpers(Emitter *e)
         emit_line(e, "#endif");
         emit_blank(e);
     }
-    if ((e->need_hsum4 || e->need_lanesum4) && !e->need_dot)
+    if (e->need_dot || e->need_hsum4 || e->need_lanesum4)
         emit_hsums(e);
     if (!e->need_dot && !e->need_gemm)
         return;
     if (e->need_dot) {
-        emit_hsums(e);
         emit_line(e, "/* The dot tiles stay out of line: inlined into a layer kernel with a fused");
         emit_line(e, " * epilogue, gcc 12 reloaded each x vector for every FMA instead of once per");
         emit_line(e, " * step, and the layer took a third longer. */");

@@ -1,14 +1,43 @@
 /* emit_fastmath.c: exp, tanh and sigmoid for the float fast path, emitted as
- * branch-free C (so loops that call them vectorize without -ffast-math). Each
- * is within 2 ulp of the correctly rounded result over the whole float range
+ * branch-free C (so loops that call them vectorize without -ffast-math), with
+ * AVX2 and AVX-512 versions that give the scalar functions' bits. Each is
+ * within 2 ulp of the correctly rounded result over the whole float range
  * (tests/unit/test_fastmath.c sweeps it against libm in double; `make ulp`
- * checks every float). Double-precision networks and gradient checks use libm. */
+ * checks every float).
+ *
+ * A single sample waits on the chain of dependent operations inside these
+ * functions, so the polynomials use Estrin's scheme (the degree-5 one of exp is
+ * 3 multiply-adds deep instead of 5, which took a third off its latency). Each
+ * operation is its own statement in the scalar functions and no fused
+ * multiply-add appears in the vector ones, so no compiler contracts one form
+ * and not the other. Double-precision networks and gradient checks use libm. */
 #include "emit.h"
 
+#include <stdio.h>
 #include <string.h>
 
+/* exp(r) = 1 + r + r^2 Q(r) on |r| <= ln(2)/2 (Cephes' coefficients). */
+#define EXP_Q0 "5.0000001201e-1f"
+#define EXP_Q1 "1.6666665459e-1f"
+#define EXP_Q2 "4.1665795894e-2f"
+#define EXP_Q3 "8.3334519073e-3f"
+#define EXP_Q4 "1.3981999507e-3f"
+#define EXP_Q5 "1.9875691500e-4f"
+/* ln(2) in two parts for the reduction (Cody and Waite): 0.693359375 - 2.12194440e-4. */
+#define LN2_HI "0.693359375f"
+#define LN2_LO "2.12194440e-4f"
+#define LOG2E "1.44269504089f"
+/* tanh(x) = x + x^3 P(x^2) for |x| < 0.625 (Cephes). */
+#define TANH_P4 "-5.70498872745e-3f"
+#define TANH_P3 "2.06390887954e-2f"
+#define TANH_P2 "5.37397155531e-2f"     /* subtracted */
+#define TANH_P1 "1.33314422036e-1f"
+#define TANH_P0 "3.33332819422e-1f"     /* subtracted */
+
+/* ---- scalar ---- */
+
 /* 2^k for k in [-126, 127], from the exponent bits. */
-static void pow2i(Buf *b, const char *p)
+static void scalar_pow2i(Buf *b, const char *p)
 {
     buf_printf(b,
         "/* 2^k for -126 <= k <= 127, built from the float's exponent bits. */\n"
@@ -20,10 +49,11 @@ static void pow2i(Buf *b, const char *p)
         "}\n\n", p);
 }
 
-/* exp(x) = 2^n exp(r): n = round(x / ln 2), r = x - n ln 2 in two parts (Cody
- * and Waite), exp(r) = 1 + r + r^2 P(r) (Cephes' coefficients); 2^n applied as
- * two factors so results that underflow to subnormals are rounded once. */
-static void expf_source(Buf *b, const char *p)
+/* exp(x) = 2^n exp(r): n = x / ln 2 rounded to nearest (rintf: one instruction
+ * with SSE4.1, no 1/2 to add first), r = x - n ln 2 in two parts, exp(r)
+ * by the polynomial, 2^n applied as two factors so results that underflow to
+ * subnormals are rounded once. */
+static void scalar_expf(Buf *b, const char *p)
 {
     buf_printf(b,
         "/* expf within 2 ulp over the whole float range, branch-free. */\n"
@@ -31,41 +61,63 @@ static void expf_source(Buf *b, const char *p)
         "{\n"
         "    const float lo = x >= -104.0f ? x : -104.0f;     /* NaN becomes -104 here */\n"
         "    const float xc = lo > 89.0f ? 89.0f : lo;\n"
-        "    const float n = floorf(xc * 1.44269504089f + 0.5f);\n"
-        "    const float r = (xc - n * 0.693359375f) + n * 2.12194440e-4f;\n"
-        "    float q = 1.9875691500e-4f;\n"
-        "    q = q * r + 1.3981999507e-3f;\n"
-        "    q = q * r + 8.3334519073e-3f;\n"
-        "    q = q * r + 4.1665795894e-2f;\n"
-        "    q = q * r + 1.6666665459e-1f;\n"
-        "    q = q * r + 5.0000001201e-1f;\n"
-        "    const float e = q * r * r + r + 1.0f;\n"
+        "    const float xl = xc * " LOG2E ";\n"
+        "    const float n = rintf(xl);     /* to nearest, as the vector forms round */\n"
+        "    const float nh = n * " LN2_HI ";\n"
+        "    const float nl = n * " LN2_LO ";\n"
+        "    const float rh = xc - nh;\n"
+        "    const float r = rh + nl;\n"
+        "    const float r2 = r * r;\n"
+        "    const float r4 = r2 * r2;\n"
+        "    const float a1 = " EXP_Q1 " * r;\n"
+        "    const float a = a1 + " EXP_Q0 ";\n"
+        "    const float b1 = " EXP_Q3 " * r;\n"
+        "    const float b = b1 + " EXP_Q2 ";\n"
+        "    const float c1 = " EXP_Q5 " * r;\n"
+        "    const float c = c1 + " EXP_Q4 ";\n"
+        "    const float br = b * r2;\n"
+        "    const float ab = a + br;\n"
+        "    const float cr = c * r4;\n"
+        "    const float q = ab + cr;\n"
+        "    const float qr = q * r2;\n"
+        "    const float e1 = qr + r;\n"
+        "    const float e = e1 + 1.0f;\n"
         "    const int k = (int)n, k1 = (int)((unsigned int)(k + 256) >> 1) - 128;   /* floor(k / 2) */\n"
-        "    const float s = e * %s_pow2i(k1) * %s_pow2i(k - k1);\n"
+        "    const float s1 = e * %s_pow2i(k1);\n"
+        "    const float s = s1 * %s_pow2i(k - k1);\n"
         "    return x != x ? x : s;\n"
         "}\n\n", p, p, p);
 }
 
-/* tanh: x + x^3 P(x^2) below 0.625 (Cephes), 1 - 2 / (e^(2|x|) + 1) above. */
-static void tanhf_source(Buf *b, const char *p)
+/* tanh: x + x^3 P(x^2) below 0.625, 1 - 2 / (e^(2|x|) + 1) above. */
+static void scalar_tanhf(Buf *b, const char *p)
 {
     buf_printf(b,
         "/* tanhf within 2 ulp over the whole float range, branch-free. */\n"
         "static inline float %s_tanhf(float x)\n"
         "{\n"
         "    const float a = fabsf(x), z = x * x;\n"
-        "    float q = -5.70498872745e-3f;\n"
-        "    q = q * z + 2.06390887954e-2f;\n"
-        "    q = q * z - 5.37397155531e-2f;\n"
-        "    q = q * z + 1.33314422036e-1f;\n"
-        "    q = q * z - 3.33332819422e-1f;\n"
-        "    const float small = x + x * z * q;\n"
-        "    const float big = 1.0f - 2.0f / (%s_expf(2.0f * a) + 1.0f);\n"
+        "    float q = " TANH_P4 ";\n"
+        "    q = q * z;\n"
+        "    q = q + " TANH_P3 ";\n"
+        "    q = q * z;\n"
+        "    q = q - " TANH_P2 ";\n"
+        "    q = q * z;\n"
+        "    q = q + " TANH_P1 ";\n"
+        "    q = q * z;\n"
+        "    q = q - " TANH_P0 ";\n"
+        "    const float xz = x * z;\n"
+        "    const float xzq = xz * q;\n"
+        "    const float small = x + xzq;\n"
+        "    const float e = %s_expf(a + a);\n"
+        "    const float e1 = e + 1.0f;\n"
+        "    const float t = 2.0f / e1;\n"
+        "    const float big = 1.0f - t;\n"
         "    return a < 0.625f ? small : copysignf(big, x);\n"
         "}\n\n", p, p);
 }
 
-static void sigmoid_source(Buf *b, const char *p)
+static void scalar_sigmoid(Buf *b, const char *p)
 {
     buf_printf(b,
         "/* The logistic function from e = exp(-|v|): 1 / (1 + e), or e / (1 + e)\n"
@@ -73,156 +125,178 @@ static void sigmoid_source(Buf *b, const char *p)
         "static inline float %s_sigmoid(float v)\n"
         "{\n"
         "    const float e = %s_expf(-fabsf(v));\n"
-        "    return (v >= 0.0f ? 1.0f : e) / (1.0f + e);\n"
+        "    const float d = 1.0f + e;\n"
+        "    return (v >= 0.0f ? 1.0f : e) / d;\n"
         "}\n\n", p, p);
 }
 
-/* The same three functions on 8 floats with AVX2, operation for operation (no
- * fused multiply-adds), so a vector lane gives the scalar function's bits. */
-static void vector_source(Buf *b, const char *p, bool tanh, bool sigmoid)
+/* ---- vector: the same functions on 8 (AVX2) or 16 (AVX-512F) lanes ---- */
+
+typedef struct {
+    const char *pre;    /* intrinsic prefix */
+    const char *width;  /* bits, as in _mm512_castsi512_ps */
+    const char *vf;     /* float vector */
+    const char *vi;     /* integer vector */
+    const char *mask;   /* a comparison's result */
+    const char *cmp;    /* the comparison */
+    const char *n;      /* lanes */
+    const char *round;  /* round_ps / roundscale_ps: the same immediate rounds to nearest */
+    bool bitmask;       /* selects take a bit mask first (AVX-512) */
+} Isa;
+
+static const Isa avx2 = {"_mm256", "256", "__m256", "__m256i", "__m256", "_mm256_cmp_ps", "8",
+                         "round_ps", false};
+static const Isa avx512 = {"_mm512", "512", "__m512", "__m512i", "__mmask16", "_mm512_cmp_ps_mask",
+                           "16", "roundscale_ps", true};
+
+/* Appends the select m ? t : f in the ISA's form; args is "m, f, t)" (names).
+ * Returns what follows it. */
+static const char *put_select(Buf *b, const Isa *v, const char *args)
 {
-    buf_printf(b,
-        "#if defined(__AVX2__) && defined(__FMA__)\n"
-        "/* %s_expf on 8 lanes. */\n"
-        "static inline __m256 %s_expf8(__m256 x)\n"
-        "{\n"
-        "    const __m256 lo = _mm256_max_ps(x, _mm256_set1_ps(-104.0f));\n"
-        "    const __m256 xc = _mm256_min_ps(lo, _mm256_set1_ps(89.0f));\n"
-        "    const __m256 n = _mm256_floor_ps(_mm256_add_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504089f)),\n"
-        "                                                   _mm256_set1_ps(0.5f)));\n"
-        "    const __m256 r = _mm256_add_ps(_mm256_sub_ps(xc, _mm256_mul_ps(n, _mm256_set1_ps(0.693359375f))),\n"
-        "                                   _mm256_mul_ps(n, _mm256_set1_ps(2.12194440e-4f)));\n"
-        "    __m256 q = _mm256_set1_ps(1.9875691500e-4f);\n"
-        "    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(1.3981999507e-3f));\n"
-        "    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(8.3334519073e-3f));\n"
-        "    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(4.1665795894e-2f));\n"
-        "    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(1.6666665459e-1f));\n"
-        "    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(5.0000001201e-1f));\n"
-        "    const __m256 e = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(q, r), r), r),\n"
-        "                                   _mm256_set1_ps(1.0f));\n"
-        "    const __m256i k = _mm256_cvttps_epi32(n);\n"
-        "    const __m256i k1 = _mm256_srai_epi32(k, 1);   /* floor(k / 2) */\n"
-        "    const __m256i bias = _mm256_set1_epi32(127);\n"
-        "    const __m256 p1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));\n"
-        "    const __m256 p2 = _mm256_castsi256_ps(\n"
-        "        _mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(k, k1), bias), 23));\n"
-        "    const __m256 s = _mm256_mul_ps(_mm256_mul_ps(e, p1), p2);\n"
-        "    return _mm256_blendv_ps(s, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));\n"
-        "}\n\n", p, p);
-    if (tanh)
-        buf_printf(b,
-            "/* %s_tanhf on 8 lanes. */\n"
-            "static inline __m256 %s_tanhf8(__m256 x)\n"
-            "{\n"
-            "    const __m256 sign = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);\n"
-            "    const __m256 a = _mm256_andnot_ps(sign, x), z = _mm256_mul_ps(x, x);\n"
-            "    __m256 q = _mm256_set1_ps(-5.70498872745e-3f);\n"
-            "    q = _mm256_add_ps(_mm256_mul_ps(q, z), _mm256_set1_ps(2.06390887954e-2f));\n"
-            "    q = _mm256_sub_ps(_mm256_mul_ps(q, z), _mm256_set1_ps(5.37397155531e-2f));\n"
-            "    q = _mm256_add_ps(_mm256_mul_ps(q, z), _mm256_set1_ps(1.33314422036e-1f));\n"
-            "    q = _mm256_sub_ps(_mm256_mul_ps(q, z), _mm256_set1_ps(3.33332819422e-1f));\n"
-            "    const __m256 small = _mm256_add_ps(x, _mm256_mul_ps(_mm256_mul_ps(x, z), q));\n"
-            "    const __m256 e = %s_expf8(_mm256_mul_ps(_mm256_set1_ps(2.0f), a));\n"
-            "    const __m256 big = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));\n"
-            "    const __m256 signed_big = _mm256_or_ps(_mm256_andnot_ps(sign, big), _mm256_and_ps(sign, x));\n"
-            "    return _mm256_blendv_ps(signed_big, small, _mm256_cmp_ps(a, _mm256_set1_ps(0.625f), _CMP_LT_OQ));\n"
-            "}\n\n", p, p, p);
-    if (sigmoid)
-        buf_printf(b,
-            "/* %s_sigmoid on 8 lanes. */\n"
-            "static inline __m256 %s_sigmoid8(__m256 v)\n"
-            "{\n"
-            "    const __m256 one = _mm256_set1_ps(1.0f);\n"
-            "    const __m256 e = %s_expf8(_mm256_or_ps(v, _mm256_set1_ps(-0.0f)));\n"
-            "    const __m256 num = _mm256_blendv_ps(e, one, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GE_OQ));\n"
-            "    return _mm256_div_ps(num, _mm256_add_ps(one, e));\n"
-            "}\n\n", p, p, p);
-    buf_printf(b, "#endif\n\n");
+    char m[32] = "", f[32] = "", t[32] = "";
+    int used = 0;
+    sscanf(args, " %31[^, ] , %31[^, ] , %31[^) ])%n", m, f, t, &used);
+    if (v->bitmask)
+        buf_printf(b, "%s_mask_blend_ps(%s, %s, %s)", v->pre, m, f, t);
+    else
+        buf_printf(b, "%s_blendv_ps(%s, %s, %s)", v->pre, f, t, m);
+    return args + used;     /* a malformed template shows in the output, which the unit test compiles */
 }
 
-/* The same on 16 floats with AVX-512F alone (its and/or/andnot on floats need
- * AVX-512DQ, so the sign work goes through the integer forms), operation for
- * operation as the scalar functions again. */
-static void vector16_source(Buf *b, const char *p, bool tanh, bool sigmoid)
+/* Copies a template, expanding $P (intrinsic prefix), $W (width), $V, $I, $M
+ * (types), $C (comparison), $N (lanes), $R (floor), $p (the network prefix) and
+ * $S(m, f, t) (t in the lanes where mask m is set, f elsewhere). */
+static void vec_source(Buf *b, const Isa *v, const char *p, const char *t)
 {
-    buf_printf(b,
-        "#if defined(__AVX512F__)\n"
-        "#define %s_F16(v) _mm512_castsi512_ps(v)\n"
-        "#define %s_I16(v) _mm512_castps_si512(v)\n"
-        "/* %s_expf on 16 lanes. */\n"
-        "static inline __m512 %s_expf16(__m512 x)\n"
+    for (;;) {
+        const char *d = strchr(t, '$');
+        size_t plain = d ? (size_t)(d - t) : strlen(t);
+        buf_printf(b, "%.*s", (int)plain, t);
+        if (!d)
+            return;
+        t = d + 2;
+        switch (d[1]) {
+        case 'P': buf_printf(b, "%s", v->pre); break;
+        case 'W': buf_printf(b, "%s", v->width); break;
+        case 'V': buf_printf(b, "%s", v->vf); break;
+        case 'I': buf_printf(b, "%s", v->vi); break;
+        case 'M': buf_printf(b, "%s", v->mask); break;
+        case 'C': buf_printf(b, "%s", v->cmp); break;
+        case 'N': buf_printf(b, "%s", v->n); break;
+        case 'R': buf_printf(b, "%s", v->round); break;
+        case 'p': buf_printf(b, "%s", p); break;
+        case 'S': t = put_select(b, v, t + 1); break;
+        default: buf_printf(b, "%.2s", d); break;
+        }
+    }
+}
+
+static void vector_expf(Buf *b, const Isa *v, const char *p)
+{
+    vec_source(b, v, p,
+        "/* $p_expf on $N lanes, operation for operation. */\n"
+        "static inline $V $p_expf$N($V x)\n"
         "{\n"
-        "    const __m512 lo = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));\n"
-        "    const __m512 xc = _mm512_min_ps(lo, _mm512_set1_ps(89.0f));\n"
-        "    const __m512 n = _mm512_roundscale_ps(_mm512_add_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504089f)),\n"
-        "                                                        _mm512_set1_ps(0.5f)),\n"
-        "                                          _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);\n"
-        "    const __m512 r = _mm512_add_ps(_mm512_sub_ps(xc, _mm512_mul_ps(n, _mm512_set1_ps(0.693359375f))),\n"
-        "                                   _mm512_mul_ps(n, _mm512_set1_ps(2.12194440e-4f)));\n"
-        "    __m512 q = _mm512_set1_ps(1.9875691500e-4f);\n"
-        "    q = _mm512_add_ps(_mm512_mul_ps(q, r), _mm512_set1_ps(1.3981999507e-3f));\n"
-        "    q = _mm512_add_ps(_mm512_mul_ps(q, r), _mm512_set1_ps(8.3334519073e-3f));\n"
-        "    q = _mm512_add_ps(_mm512_mul_ps(q, r), _mm512_set1_ps(4.1665795894e-2f));\n"
-        "    q = _mm512_add_ps(_mm512_mul_ps(q, r), _mm512_set1_ps(1.6666665459e-1f));\n"
-        "    q = _mm512_add_ps(_mm512_mul_ps(q, r), _mm512_set1_ps(5.0000001201e-1f));\n"
-        "    const __m512 e = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(q, r), r), r),\n"
-        "                                   _mm512_set1_ps(1.0f));\n"
-        "    const __m512i k = _mm512_cvttps_epi32(n);\n"
-        "    const __m512i k1 = _mm512_srai_epi32(k, 1);   /* floor(k / 2) */\n"
-        "    const __m512i bias = _mm512_set1_epi32(127);\n"
-        "    const __m512 p1 = %s_F16(_mm512_slli_epi32(_mm512_add_epi32(k1, bias), 23));\n"
-        "    const __m512 p2 = %s_F16(_mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(k, k1), bias), 23));\n"
-        "    const __m512 s = _mm512_mul_ps(_mm512_mul_ps(e, p1), p2);\n"
-        "    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), s, x);\n"
-        "}\n\n", p, p, p, p, p, p);
+        "    const $V lo = $P_max_ps(x, $P_set1_ps(-104.0f));\n"
+        "    const $V xc = $P_min_ps(lo, $P_set1_ps(89.0f));\n"
+        "    const $V n = $P_$R($P_mul_ps(xc, $P_set1_ps(" LOG2E ")),\n"
+        "        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);\n"
+        "    const $V r = $P_add_ps($P_sub_ps(xc, $P_mul_ps(n, $P_set1_ps(" LN2_HI "))),\n"
+        "        $P_mul_ps(n, $P_set1_ps(" LN2_LO ")));\n"
+        "    const $V r2 = $P_mul_ps(r, r);\n"
+        "    const $V r4 = $P_mul_ps(r2, r2);\n"
+        "    const $V a = $P_add_ps($P_mul_ps($P_set1_ps(" EXP_Q1 "), r),\n"
+        "        $P_set1_ps(" EXP_Q0 "));\n"
+        "    const $V b = $P_add_ps($P_mul_ps($P_set1_ps(" EXP_Q3 "), r),\n"
+        "        $P_set1_ps(" EXP_Q2 "));\n"
+        "    const $V c = $P_add_ps($P_mul_ps($P_set1_ps(" EXP_Q5 "), r),\n"
+        "        $P_set1_ps(" EXP_Q4 "));\n"
+        "    const $V q = $P_add_ps($P_add_ps(a, $P_mul_ps(b, r2)), $P_mul_ps(c, r4));\n"
+        "    const $V e = $P_add_ps($P_add_ps($P_mul_ps(q, r2), r), $P_set1_ps(1.0f));\n"
+        "    const $I k = $P_cvttps_epi32(n);\n"
+        "    const $I k1 = $P_srai_epi32(k, 1);   /* floor(k / 2) */\n"
+        "    const $I bias = $P_set1_epi32(127);\n"
+        "    const $V p1 = $P_castsi$W_ps($P_slli_epi32($P_add_epi32(k1, bias), 23));\n"
+        "    const $V p2 = $P_castsi$W_ps(\n"
+        "        $P_slli_epi32($P_add_epi32($P_sub_epi32(k, k1), bias), 23));\n"
+        "    const $V s = $P_mul_ps($P_mul_ps(e, p1), p2);\n"
+        "    const $M nan = $C(x, x, _CMP_UNORD_Q);\n"
+        "    return $S(nan, s, x);\n"
+        "}\n\n");
+}
+
+/* The sign bit work goes through the integer forms: AVX-512F alone has no
+ * and/or on floats (they need AVX-512DQ). */
+static void vector_tanhf(Buf *b, const Isa *v, const char *p)
+{
+    vec_source(b, v, p,
+        "/* $p_tanhf on $N lanes, operation for operation. */\n"
+        "static inline $V $p_tanhf$N($V x)\n"
+        "{\n"
+        "    const $I sign = $P_set1_epi32((int)0x80000000u);\n"
+        "    const $V one = $P_set1_ps(1.0f);\n"
+        "    const $V a = $P_castsi$W_ps($P_andnot_si$W(sign, $P_castps_si$W(x)));\n"
+        "    const $V z = $P_mul_ps(x, x);\n"
+        "    $V q = $P_set1_ps(" TANH_P4 ");\n"
+        "    q = $P_add_ps($P_mul_ps(q, z), $P_set1_ps(" TANH_P3 "));\n"
+        "    q = $P_sub_ps($P_mul_ps(q, z), $P_set1_ps(" TANH_P2 "));\n"
+        "    q = $P_add_ps($P_mul_ps(q, z), $P_set1_ps(" TANH_P1 "));\n"
+        "    q = $P_sub_ps($P_mul_ps(q, z), $P_set1_ps(" TANH_P0 "));\n"
+        "    const $V small = $P_add_ps(x, $P_mul_ps($P_mul_ps(x, z), q));\n"
+        "    const $V e = $p_expf$N($P_add_ps(a, a));\n"
+        "    const $V big = $P_sub_ps(one, $P_div_ps($P_set1_ps(2.0f), $P_add_ps(e, one)));\n"
+        "    /* big >= 0 (or the argument's NaN), so x's sign bit xor'ed in is copysignf */\n"
+        "    const $V signed_big = $P_castsi$W_ps(\n"
+        "        $P_xor_si$W($P_castps_si$W(big), $P_and_si$W(sign, $P_castps_si$W(x))));\n"
+        "    const $M near0 = $C(a, $P_set1_ps(0.625f), _CMP_LT_OQ);\n"
+        "    return $S(near0, signed_big, small);\n"
+        "}\n\n");
+}
+
+static void vector_sigmoid(Buf *b, const Isa *v, const char *p)
+{
+    vec_source(b, v, p,
+        "/* $p_sigmoid on $N lanes, operation for operation. */\n"
+        "static inline $V $p_sigmoid$N($V v)\n"
+        "{\n"
+        "    const $V one = $P_set1_ps(1.0f);\n"
+        "    const $I sign = $P_set1_epi32((int)0x80000000u);\n"
+        "    const $V e = $p_expf$N($P_castsi$W_ps($P_or_si$W($P_castps_si$W(v), sign)));   /* -|v| */\n"
+        "    const $M pos = $C(v, $P_setzero_ps(), _CMP_GE_OQ);\n"
+        "    const $V num = $S(pos, e, one);\n"
+        "    return $P_div_ps(num, $P_add_ps(one, e));\n"
+        "}\n\n");
+}
+
+static void vector_source(Buf *b, const Isa *v, const char *p, bool tanh, bool sigmoid)
+{
+    vector_expf(b, v, p);
     if (tanh)
-        buf_printf(b,
-            "/* %s_tanhf on 16 lanes. */\n"
-            "static inline __m512 %s_tanhf16(__m512 x)\n"
-            "{\n"
-            "    const __m512i sign = _mm512_set1_epi32((int)0x80000000u);\n"
-            "    const __m512 one = _mm512_set1_ps(1.0f);\n"
-            "    const __m512 a = %s_F16(_mm512_andnot_si512(sign, %s_I16(x))), z = _mm512_mul_ps(x, x);\n"
-            "    __m512 q = _mm512_set1_ps(-5.70498872745e-3f);\n"
-            "    q = _mm512_add_ps(_mm512_mul_ps(q, z), _mm512_set1_ps(2.06390887954e-2f));\n"
-            "    q = _mm512_sub_ps(_mm512_mul_ps(q, z), _mm512_set1_ps(5.37397155531e-2f));\n"
-            "    q = _mm512_add_ps(_mm512_mul_ps(q, z), _mm512_set1_ps(1.33314422036e-1f));\n"
-            "    q = _mm512_sub_ps(_mm512_mul_ps(q, z), _mm512_set1_ps(3.33332819422e-1f));\n"
-            "    const __m512 small = _mm512_add_ps(x, _mm512_mul_ps(_mm512_mul_ps(x, z), q));\n"
-            "    const __m512 e = %s_expf16(_mm512_mul_ps(_mm512_set1_ps(2.0f), a));\n"
-            "    const __m512 big = _mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, one)));\n"
-            "    const __m512 signed_big = %s_F16(_mm512_or_si512(_mm512_andnot_si512(sign, %s_I16(big)),\n"
-            "                                                    _mm512_and_si512(sign, %s_I16(x))));\n"
-            "    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, _mm512_set1_ps(0.625f), _CMP_LT_OQ),\n"
-            "                                signed_big, small);\n"
-            "}\n\n", p, p, p, p, p, p, p, p);
+        vector_tanhf(b, v, p);
     if (sigmoid)
-        buf_printf(b,
-            "/* %s_sigmoid on 16 lanes. */\n"
-            "static inline __m512 %s_sigmoid16(__m512 v)\n"
-            "{\n"
-            "    const __m512 one = _mm512_set1_ps(1.0f);\n"
-            "    const __m512 e = %s_expf16(%s_F16(_mm512_or_si512(%s_I16(v), _mm512_set1_epi32((int)0x80000000u))));\n"
-            "    const __m512 num = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GE_OQ), e, one);\n"
-            "    return _mm512_div_ps(num, _mm512_add_ps(one, e));\n"
-            "}\n\n", p, p, p, p, p);
-    buf_printf(b, "#endif\n\n");
+        vector_sigmoid(b, v, p);
 }
 
 void fastmath_source(Buf *out, const char *prefix, bool exp, bool exp8, bool tanh, bool sigmoid)
 {
     if (exp || tanh || sigmoid) {
-        pow2i(out, prefix);
-        expf_source(out, prefix);
+        scalar_pow2i(out, prefix);
+        scalar_expf(out, prefix);
     }
     if (tanh)
-        tanhf_source(out, prefix);
+        scalar_tanhf(out, prefix);
     if (sigmoid)
-        sigmoid_source(out, prefix);
-    if (exp8 || tanh || sigmoid)
-        vector_source(out, prefix, tanh, sigmoid);
-    if (tanh || sigmoid)
-        vector16_source(out, prefix, tanh, sigmoid);
+        scalar_sigmoid(out, prefix);
+    if (exp8 || tanh || sigmoid) {
+        buf_printf(out, "#if defined(__AVX2__) && defined(__FMA__)\n");
+        vector_source(out, &avx2, prefix, tanh, sigmoid);
+        buf_printf(out, "#endif\n\n");
+    }
+    if (tanh || sigmoid) {
+        buf_printf(out, "#if defined(__AVX512F__)\n");
+        vector_source(out, &avx512, prefix, tanh, sigmoid);
+        buf_printf(out, "#endif\n\n");
+    }
 }
 
 void emit_fastmath_helpers(Emitter *e)

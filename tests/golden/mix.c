@@ -253,38 +253,53 @@ static inline float mix_expf(float x)
 {
     const float lo = x >= -104.0f ? x : -104.0f;     /* NaN becomes -104 here */
     const float xc = lo > 89.0f ? 89.0f : lo;
-    const float n = floorf(xc * 1.44269504089f + 0.5f);
-    const float r = (xc - n * 0.693359375f) + n * 2.12194440e-4f;
-    float q = 1.9875691500e-4f;
-    q = q * r + 1.3981999507e-3f;
-    q = q * r + 8.3334519073e-3f;
-    q = q * r + 4.1665795894e-2f;
-    q = q * r + 1.6666665459e-1f;
-    q = q * r + 5.0000001201e-1f;
-    const float e = q * r * r + r + 1.0f;
+    const float xl = xc * 1.44269504089f;
+    const float n = rintf(xl);     /* to nearest, as the vector forms round */
+    const float nh = n * 0.693359375f;
+    const float nl = n * 2.12194440e-4f;
+    const float rh = xc - nh;
+    const float r = rh + nl;
+    const float r2 = r * r;
+    const float r4 = r2 * r2;
+    const float a1 = 1.6666665459e-1f * r;
+    const float a = a1 + 5.0000001201e-1f;
+    const float b1 = 8.3334519073e-3f * r;
+    const float b = b1 + 4.1665795894e-2f;
+    const float c1 = 1.9875691500e-4f * r;
+    const float c = c1 + 1.3981999507e-3f;
+    const float br = b * r2;
+    const float ab = a + br;
+    const float cr = c * r4;
+    const float q = ab + cr;
+    const float qr = q * r2;
+    const float e1 = qr + r;
+    const float e = e1 + 1.0f;
     const int k = (int)n, k1 = (int)((unsigned int)(k + 256) >> 1) - 128;   /* floor(k / 2) */
-    const float s = e * mix_pow2i(k1) * mix_pow2i(k - k1);
+    const float s1 = e * mix_pow2i(k1);
+    const float s = s1 * mix_pow2i(k - k1);
     return x != x ? x : s;
 }
 
 #if defined(__AVX2__) && defined(__FMA__)
-/* mix_expf on 8 lanes. */
+/* mix_expf on 8 lanes, operation for operation. */
 static inline __m256 mix_expf8(__m256 x)
 {
     const __m256 lo = _mm256_max_ps(x, _mm256_set1_ps(-104.0f));
     const __m256 xc = _mm256_min_ps(lo, _mm256_set1_ps(89.0f));
-    const __m256 n = _mm256_floor_ps(_mm256_add_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504089f)),
-                                                   _mm256_set1_ps(0.5f)));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504089f)),
+        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const __m256 r = _mm256_add_ps(_mm256_sub_ps(xc, _mm256_mul_ps(n, _mm256_set1_ps(0.693359375f))),
-                                   _mm256_mul_ps(n, _mm256_set1_ps(2.12194440e-4f)));
-    __m256 q = _mm256_set1_ps(1.9875691500e-4f);
-    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(1.3981999507e-3f));
-    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(8.3334519073e-3f));
-    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(4.1665795894e-2f));
-    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(1.6666665459e-1f));
-    q = _mm256_add_ps(_mm256_mul_ps(q, r), _mm256_set1_ps(5.0000001201e-1f));
-    const __m256 e = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(q, r), r), r),
-                                   _mm256_set1_ps(1.0f));
+        _mm256_mul_ps(n, _mm256_set1_ps(2.12194440e-4f)));
+    const __m256 r2 = _mm256_mul_ps(r, r);
+    const __m256 r4 = _mm256_mul_ps(r2, r2);
+    const __m256 a = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(1.6666665459e-1f), r),
+        _mm256_set1_ps(5.0000001201e-1f));
+    const __m256 b = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(8.3334519073e-3f), r),
+        _mm256_set1_ps(4.1665795894e-2f));
+    const __m256 c = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(1.9875691500e-4f), r),
+        _mm256_set1_ps(1.3981999507e-3f));
+    const __m256 q = _mm256_add_ps(_mm256_add_ps(a, _mm256_mul_ps(b, r2)), _mm256_mul_ps(c, r4));
+    const __m256 e = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(q, r2), r), _mm256_set1_ps(1.0f));
     const __m256i k = _mm256_cvttps_epi32(n);
     const __m256i k1 = _mm256_srai_epi32(k, 1);   /* floor(k / 2) */
     const __m256i bias = _mm256_set1_epi32(127);
@@ -292,7 +307,8 @@ static inline __m256 mix_expf8(__m256 x)
     const __m256 p2 = _mm256_castsi256_ps(
         _mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(k, k1), bias), 23));
     const __m256 s = _mm256_mul_ps(_mm256_mul_ps(e, p1), p2);
-    return _mm256_blendv_ps(s, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+    const __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+    return _mm256_blendv_ps(s, x, nan);
 }
 
 #endif

@@ -111,7 +111,7 @@ void emit_kernel_helpers(Emitter *e)
 /* The includes those helpers need, after <math.h> and <stddef.h>. */
 void emit_kernel_includes(const Emitter *e, Buf *out)
 {
-    if (e->need_dot || e->need_gemm || e->need_simd)
+    if (e->need_dot || e->need_dot8 || e->need_gemm || e->need_simd)
         buf_printf(out, "#if defined(__AVX2__) && defined(__FMA__)\n#include <immintrin.h>\n#endif\n");
 }
 

@@ -112,12 +112,13 @@ static inline mix_real mix_dot(const mix_real *a, const mix_real *b, int k)
     return s;
 }
 
-/* c[r * 4 + j] = sum_i a[r * k + i] b[j * k + i], r < 1, j < 4 */
-static MIX_NOINLINE void mix_dot1x4(mix_real *c, const mix_real *a, const mix_real *b, int k)
+/* c[r * 8 + j] = sum_i a[r * k + i] b[j * k + i], r < 1, j < 8 */
+static MIX_NOINLINE void mix_dot1x8(mix_real *c, const mix_real *a, const mix_real *b, int k)
 {
     #if defined(__AVX512F__)
     int i = 0;
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
+    __m512 c04 = _mm512_setzero_ps(), c05 = c04, c06 = c04, c07 = c04;
     for (; i + 16 <= k; i += 16) {
         const __m512 a0 = _mm512_loadu_ps(a + (size_t)0 * (size_t)k + (size_t)i);
         const __m512 b0 = _mm512_loadu_ps(b + (size_t)0 * (size_t)k + (size_t)i);
@@ -128,48 +129,64 @@ static MIX_NOINLINE void mix_dot1x4(mix_real *c, const mix_real *a, const mix_re
         c02 = _mm512_fmadd_ps(a0, b2, c02);
         const __m512 b3 = _mm512_loadu_ps(b + (size_t)3 * (size_t)k + (size_t)i);
         c03 = _mm512_fmadd_ps(a0, b3, c03);
+        const __m512 b4 = _mm512_loadu_ps(b + (size_t)4 * (size_t)k + (size_t)i);
+        c04 = _mm512_fmadd_ps(a0, b4, c04);
+        const __m512 b5 = _mm512_loadu_ps(b + (size_t)5 * (size_t)k + (size_t)i);
+        c05 = _mm512_fmadd_ps(a0, b5, c05);
+        const __m512 b6 = _mm512_loadu_ps(b + (size_t)6 * (size_t)k + (size_t)i);
+        c06 = _mm512_fmadd_ps(a0, b6, c06);
+        const __m512 b7 = _mm512_loadu_ps(b + (size_t)7 * (size_t)k + (size_t)i);
+        c07 = _mm512_fmadd_ps(a0, b7, c07);
     }
     _mm_storeu_ps(c + 0, mix_hsum4(c00, c01, c02, c03));
+    _mm_storeu_ps(c + 4, mix_hsum4(c04, c05, c06, c07));
     for (; i < k; i++) {
         for (int r = 0; r < 1; r++)
-            for (int j = 0; j < 4; j++)
-                c[r * 4 + j] += a[(size_t)r * (size_t)k + (size_t)i] * b[(size_t)j * (size_t)k + (size_t)i];
+            for (int j = 0; j < 8; j++)
+                c[r * 8 + j] += a[(size_t)r * (size_t)k + (size_t)i] * b[(size_t)j * (size_t)k + (size_t)i];
     }
     #elif defined(__AVX2__) && defined(__FMA__)
-    int i = 0;
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
-    for (; i + 8 <= k; i += 8) {
-        const __m256 a0 = _mm256_loadu_ps(a + (size_t)0 * (size_t)k + (size_t)i);
-        const __m256 b0 = _mm256_loadu_ps(b + (size_t)0 * (size_t)k + (size_t)i);
-        c00 = _mm256_fmadd_ps(a0, b0, c00);
-        const __m256 b1 = _mm256_loadu_ps(b + (size_t)1 * (size_t)k + (size_t)i);
-        c01 = _mm256_fmadd_ps(a0, b1, c01);
-        const __m256 b2 = _mm256_loadu_ps(b + (size_t)2 * (size_t)k + (size_t)i);
-        c02 = _mm256_fmadd_ps(a0, b2, c02);
-        const __m256 b3 = _mm256_loadu_ps(b + (size_t)3 * (size_t)k + (size_t)i);
-        c03 = _mm256_fmadd_ps(a0, b3, c03);
-    }
-    _mm_storeu_ps(c + 0, mix_hsum4(c00, c01, c02, c03));
-    for (; i < k; i++) {
-        for (int r = 0; r < 1; r++)
-            for (int j = 0; j < 4; j++)
-                c[r * 4 + j] += a[(size_t)r * (size_t)k + (size_t)i] * b[(size_t)j * (size_t)k + (size_t)i];
+    for (int h = 0; h < 8; h += 4) {
+        const mix_real *bh = b + (size_t)h * (size_t)k;
+        mix_real *ch = c + h;
+        int i = 0;
+        __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
+        for (; i + 8 <= k; i += 8) {
+            const __m256 a0 = _mm256_loadu_ps(a + (size_t)0 * (size_t)k + (size_t)i);
+            const __m256 b0 = _mm256_loadu_ps(bh + (size_t)0 * (size_t)k + (size_t)i);
+            c00 = _mm256_fmadd_ps(a0, b0, c00);
+            const __m256 b1 = _mm256_loadu_ps(bh + (size_t)1 * (size_t)k + (size_t)i);
+            c01 = _mm256_fmadd_ps(a0, b1, c01);
+            const __m256 b2 = _mm256_loadu_ps(bh + (size_t)2 * (size_t)k + (size_t)i);
+            c02 = _mm256_fmadd_ps(a0, b2, c02);
+            const __m256 b3 = _mm256_loadu_ps(bh + (size_t)3 * (size_t)k + (size_t)i);
+            c03 = _mm256_fmadd_ps(a0, b3, c03);
+        }
+        _mm_storeu_ps(ch + 0, mix_hsum4(c00, c01, c02, c03));
+        for (; i < k; i++) {
+            for (int r = 0; r < 1; r++)
+                for (int j = 0; j < 4; j++)
+                    ch[r * 8 + j] += a[(size_t)r * (size_t)k + (size_t)i] * bh[(size_t)j * (size_t)k + (size_t)i];
+        }
     }
     #else
     for (int r = 0; r < 1; r++)
-        for (int j = 0; j < 4; j++)
-            c[r * 4 + j] = mix_dot(a + (size_t)r * (size_t)k, b + (size_t)j * (size_t)k, k);
+        for (int j = 0; j < 8; j++)
+            c[r * 8 + j] = mix_dot(a + (size_t)r * (size_t)k, b + (size_t)j * (size_t)k, k);
     #endif
 }
 
-/* c[r * 4 + j] = sum_i a[r * k + i] b[j * k + i], r < 3, j < 4 */
-static MIX_NOINLINE void mix_dot3x4(mix_real *c, const mix_real *a, const mix_real *b, int k)
+/* c[r * 8 + j] = sum_i a[r * k + i] b[j * k + i], r < 3, j < 8 */
+static MIX_NOINLINE void mix_dot3x8(mix_real *c, const mix_real *a, const mix_real *b, int k)
 {
     #if defined(__AVX512F__)
     int i = 0;
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
+    __m512 c04 = _mm512_setzero_ps(), c05 = c04, c06 = c04, c07 = c04;
     __m512 c10 = _mm512_setzero_ps(), c11 = c10, c12 = c10, c13 = c10;
+    __m512 c14 = _mm512_setzero_ps(), c15 = c14, c16 = c14, c17 = c14;
     __m512 c20 = _mm512_setzero_ps(), c21 = c20, c22 = c20, c23 = c20;
+    __m512 c24 = _mm512_setzero_ps(), c25 = c24, c26 = c24, c27 = c24;
     for (; i + 16 <= k; i += 16) {
         const __m512 a0 = _mm512_loadu_ps(a + (size_t)0 * (size_t)k + (size_t)i);
         const __m512 a1 = _mm512_loadu_ps(a + (size_t)1 * (size_t)k + (size_t)i);
@@ -190,53 +207,76 @@ static MIX_NOINLINE void mix_dot3x4(mix_real *c, const mix_real *a, const mix_re
         c03 = _mm512_fmadd_ps(a0, b3, c03);
         c13 = _mm512_fmadd_ps(a1, b3, c13);
         c23 = _mm512_fmadd_ps(a2, b3, c23);
+        const __m512 b4 = _mm512_loadu_ps(b + (size_t)4 * (size_t)k + (size_t)i);
+        c04 = _mm512_fmadd_ps(a0, b4, c04);
+        c14 = _mm512_fmadd_ps(a1, b4, c14);
+        c24 = _mm512_fmadd_ps(a2, b4, c24);
+        const __m512 b5 = _mm512_loadu_ps(b + (size_t)5 * (size_t)k + (size_t)i);
+        c05 = _mm512_fmadd_ps(a0, b5, c05);
+        c15 = _mm512_fmadd_ps(a1, b5, c15);
+        c25 = _mm512_fmadd_ps(a2, b5, c25);
+        const __m512 b6 = _mm512_loadu_ps(b + (size_t)6 * (size_t)k + (size_t)i);
+        c06 = _mm512_fmadd_ps(a0, b6, c06);
+        c16 = _mm512_fmadd_ps(a1, b6, c16);
+        c26 = _mm512_fmadd_ps(a2, b6, c26);
+        const __m512 b7 = _mm512_loadu_ps(b + (size_t)7 * (size_t)k + (size_t)i);
+        c07 = _mm512_fmadd_ps(a0, b7, c07);
+        c17 = _mm512_fmadd_ps(a1, b7, c17);
+        c27 = _mm512_fmadd_ps(a2, b7, c27);
     }
     _mm_storeu_ps(c + 0, mix_hsum4(c00, c01, c02, c03));
-    _mm_storeu_ps(c + 4, mix_hsum4(c10, c11, c12, c13));
-    _mm_storeu_ps(c + 8, mix_hsum4(c20, c21, c22, c23));
+    _mm_storeu_ps(c + 4, mix_hsum4(c04, c05, c06, c07));
+    _mm_storeu_ps(c + 8, mix_hsum4(c10, c11, c12, c13));
+    _mm_storeu_ps(c + 12, mix_hsum4(c14, c15, c16, c17));
+    _mm_storeu_ps(c + 16, mix_hsum4(c20, c21, c22, c23));
+    _mm_storeu_ps(c + 20, mix_hsum4(c24, c25, c26, c27));
     for (; i < k; i++) {
         for (int r = 0; r < 3; r++)
-            for (int j = 0; j < 4; j++)
-                c[r * 4 + j] += a[(size_t)r * (size_t)k + (size_t)i] * b[(size_t)j * (size_t)k + (size_t)i];
+            for (int j = 0; j < 8; j++)
+                c[r * 8 + j] += a[(size_t)r * (size_t)k + (size_t)i] * b[(size_t)j * (size_t)k + (size_t)i];
     }
     #elif defined(__AVX2__) && defined(__FMA__)
-    int i = 0;
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
-    __m256 c10 = _mm256_setzero_ps(), c11 = c10, c12 = c10, c13 = c10;
-    __m256 c20 = _mm256_setzero_ps(), c21 = c20, c22 = c20, c23 = c20;
-    for (; i + 8 <= k; i += 8) {
-        const __m256 a0 = _mm256_loadu_ps(a + (size_t)0 * (size_t)k + (size_t)i);
-        const __m256 a1 = _mm256_loadu_ps(a + (size_t)1 * (size_t)k + (size_t)i);
-        const __m256 a2 = _mm256_loadu_ps(a + (size_t)2 * (size_t)k + (size_t)i);
-        const __m256 b0 = _mm256_loadu_ps(b + (size_t)0 * (size_t)k + (size_t)i);
-        c00 = _mm256_fmadd_ps(a0, b0, c00);
-        c10 = _mm256_fmadd_ps(a1, b0, c10);
-        c20 = _mm256_fmadd_ps(a2, b0, c20);
-        const __m256 b1 = _mm256_loadu_ps(b + (size_t)1 * (size_t)k + (size_t)i);
-        c01 = _mm256_fmadd_ps(a0, b1, c01);
-        c11 = _mm256_fmadd_ps(a1, b1, c11);
-        c21 = _mm256_fmadd_ps(a2, b1, c21);
-        const __m256 b2 = _mm256_loadu_ps(b + (size_t)2 * (size_t)k + (size_t)i);
-        c02 = _mm256_fmadd_ps(a0, b2, c02);
-        c12 = _mm256_fmadd_ps(a1, b2, c12);
-        c22 = _mm256_fmadd_ps(a2, b2, c22);
-        const __m256 b3 = _mm256_loadu_ps(b + (size_t)3 * (size_t)k + (size_t)i);
-        c03 = _mm256_fmadd_ps(a0, b3, c03);
-        c13 = _mm256_fmadd_ps(a1, b3, c13);
-        c23 = _mm256_fmadd_ps(a2, b3, c23);
-    }
-    _mm_storeu_ps(c + 0, mix_hsum4(c00, c01, c02, c03));
-    _mm_storeu_ps(c + 4, mix_hsum4(c10, c11, c12, c13));
-    _mm_storeu_ps(c + 8, mix_hsum4(c20, c21, c22, c23));
-    for (; i < k; i++) {
-        for (int r = 0; r < 3; r++)
-            for (int j = 0; j < 4; j++)
-                c[r * 4 + j] += a[(size_t)r * (size_t)k + (size_t)i] * b[(size_t)j * (size_t)k + (size_t)i];
+    for (int h = 0; h < 8; h += 4) {
+        const mix_real *bh = b + (size_t)h * (size_t)k;
+        mix_real *ch = c + h;
+        int i = 0;
+        __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
+        __m256 c10 = _mm256_setzero_ps(), c11 = c10, c12 = c10, c13 = c10;
+        __m256 c20 = _mm256_setzero_ps(), c21 = c20, c22 = c20, c23 = c20;
+        for (; i + 8 <= k; i += 8) {
+            const __m256 a0 = _mm256_loadu_ps(a + (size_t)0 * (size_t)k + (size_t)i);
+            const __m256 a1 = _mm256_loadu_ps(a + (size_t)1 * (size_t)k + (size_t)i);
+            const __m256 a2 = _mm256_loadu_ps(a + (size_t)2 * (size_t)k + (size_t)i);
+            const __m256 b0 = _mm256_loadu_ps(bh + (size_t)0 * (size_t)k + (size_t)i);
+            c00 = _mm256_fmadd_ps(a0, b0, c00);
+            c10 = _mm256_fmadd_ps(a1, b0, c10);
+            c20 = _mm256_fmadd_ps(a2, b0, c20);
+            const __m256 b1 = _mm256_loadu_ps(bh + (size_t)1 * (size_t)k + (size_t)i);
+            c01 = _mm256_fmadd_ps(a0, b1, c01);
+            c11 = _mm256_fmadd_ps(a1, b1, c11);
+            c21 = _mm256_fmadd_ps(a2, b1, c21);
+            const __m256 b2 = _mm256_loadu_ps(bh + (size_t)2 * (size_t)k + (size_t)i);
+            c02 = _mm256_fmadd_ps(a0, b2, c02);
+            c12 = _mm256_fmadd_ps(a1, b2, c12);
+            c22 = _mm256_fmadd_ps(a2, b2, c22);
+            const __m256 b3 = _mm256_loadu_ps(bh + (size_t)3 * (size_t)k + (size_t)i);
+            c03 = _mm256_fmadd_ps(a0, b3, c03);
+            c13 = _mm256_fmadd_ps(a1, b3, c13);
+            c23 = _mm256_fmadd_ps(a2, b3, c23);
+        }
+        _mm_storeu_ps(ch + 0, mix_hsum4(c00, c01, c02, c03));
+        _mm_storeu_ps(ch + 8, mix_hsum4(c10, c11, c12, c13));
+        _mm_storeu_ps(ch + 16, mix_hsum4(c20, c21, c22, c23));
+        for (; i < k; i++) {
+            for (int r = 0; r < 3; r++)
+                for (int j = 0; j < 4; j++)
+                    ch[r * 8 + j] += a[(size_t)r * (size_t)k + (size_t)i] * bh[(size_t)j * (size_t)k + (size_t)i];
+        }
     }
     #else
     for (int r = 0; r < 3; r++)
-        for (int j = 0; j < 4; j++)
-            c[r * 4 + j] = mix_dot(a + (size_t)r * (size_t)k, b + (size_t)j * (size_t)k, k);
+        for (int j = 0; j < 8; j++)
+            c[r * 8 + j] = mix_dot(a + (size_t)r * (size_t)k, b + (size_t)j * (size_t)k, k);
     #endif
 }
 
@@ -399,41 +439,43 @@ static void mix_m_linear(mix_real *restrict z, const mix_real *restrict x,
     #if defined(_OPENMP)
     if ((long)batch * 160 >= MIX_PARALLEL_MIN) {
         MIX_PARALLEL_FOR
-        for (int ob = 0; ob < 10; ob++) {
-            const int o = ob * 4;
+        for (int ob = 0; ob < 5; ob++) {
+            const int o = ob * 8;
             int n = 0;
             for (; n + 3 <= batch; n += 3) {
-                mix_real c[12];
-                mix_dot3x4(c, x + (size_t)n * 4, w + (size_t)o * 4, 4);
-                for (int r = 0; r < 3; r++)
-                    for (int j = 0; j < 4; j++)
-                        z[(size_t)(n + r) * 40 + (size_t)(o + j)] = b[o + j] + c[r * 4 + j];
+                mix_real c[24];
+                mix_dot3x8(c, x + (size_t)n * 4, w + (size_t)o * 4, 4);
+                for (int r = 0; r < 3; r++) {
+                    for (int j = 0; j < 8; j++)
+                        z[(size_t)(n + r) * 40 + (size_t)o + (size_t)j] = b[o + j] + c[r * 8 + j];
+                }
             }
             for (; n < batch; n++) {
-                mix_real c[4];
-                mix_dot1x4(c, x + (size_t)n * 4, w + (size_t)o * 4, 4);
-                for (int j = 0; j < 4; j++)
-                    z[(size_t)n * 40 + (size_t)(o + j)] = b[o + j] + c[j];
+                mix_real c[8];
+                mix_dot1x8(c, x + (size_t)n * 4, w + (size_t)o * 4, 4);
+                for (int j = 0; j < 8; j++)
+                    z[(size_t)n * 40 + (size_t)o + (size_t)j] = b[o + j] + c[j];
             }
         }
     } else
     #endif
     {
-        for (int ob = 0; ob < 10; ob++) {
-            const int o = ob * 4;
+        for (int ob = 0; ob < 5; ob++) {
+            const int o = ob * 8;
             int n = 0;
             for (; n + 3 <= batch; n += 3) {
-                mix_real c[12];
-                mix_dot3x4(c, x + (size_t)n * 4, w + (size_t)o * 4, 4);
-                for (int r = 0; r < 3; r++)
-                    for (int j = 0; j < 4; j++)
-                        z[(size_t)(n + r) * 40 + (size_t)(o + j)] = b[o + j] + c[r * 4 + j];
+                mix_real c[24];
+                mix_dot3x8(c, x + (size_t)n * 4, w + (size_t)o * 4, 4);
+                for (int r = 0; r < 3; r++) {
+                    for (int j = 0; j < 8; j++)
+                        z[(size_t)(n + r) * 40 + (size_t)o + (size_t)j] = b[o + j] + c[r * 8 + j];
+                }
             }
             for (; n < batch; n++) {
-                mix_real c[4];
-                mix_dot1x4(c, x + (size_t)n * 4, w + (size_t)o * 4, 4);
-                for (int j = 0; j < 4; j++)
-                    z[(size_t)n * 40 + (size_t)(o + j)] = b[o + j] + c[j];
+                mix_real c[8];
+                mix_dot1x8(c, x + (size_t)n * 4, w + (size_t)o * 4, 4);
+                for (int j = 0; j < 8; j++)
+                    z[(size_t)n * 40 + (size_t)o + (size_t)j] = b[o + j] + c[j];
             }
         }
     }

@@ -191,7 +191,11 @@ done
 # under two names; the outputs must agree to rounding on the AVX-512, AVX2 and
 # portable paths. The shapes: float rows of 4 inputs, 16 to a 512-bit vector,
 # with rows left over and no bias; float rows of 16 and 32 inputs (whole
-# vectors, groups of 4 rows with a part group); double rows of 8 and 16.
+# vectors, groups of 4 rows with a part group); double rows of 8 and 16. And
+# blocked layers of 16 or more outputs in multiples of 8, which take the
+# forward tiles 8 outputs wide (AVX-512 whole, AVX2 as two halves): inputs not
+# a multiple of the vector, a relu fused or not, with and without bias, float
+# and double; 13 samples, so the 3-sample tiles leave one over.
 one_spec() {   # NAME PRECISION LINES...
     local n=$1 prec=$2; shift 2
     mkdir -p "$tmp/one"
@@ -202,7 +206,10 @@ one_spec rows16  float  "input x[4]" "dense h[16] tanh" "dense g[7] sigmoid" "de
 one_spec rows32  float  "input x[32]" "dense h[9] relu nobias" "dense y[1] linear" "loss mse"
 one_spec drows16 double "input x[16]" "dense h[6] tanh" "dense y[2] linear" "loss mse"
 one_spec drows8  double "input x[8]" "dense h[5] elu" "dense y[3] softmax" "loss cross_entropy"
-for n in packed rows16 rows32 drows16 drows8; do
+one_spec tile8   float  "input x[37]" "dense h[24] relu" "dense g[16] tanh nobias" "dense y[3] softmax" \
+                        "loss cross_entropy"
+one_spec dtile8  double "input x[21]" "dense h[32] relu nobias" "dense y[16] linear" "loss mse"
+for n in packed rows16 rows32 drows16 drows8 tile8 dtile8; do
     d=$tmp/one/$n
     { echo "network u_$n"; cat "$tmp/one/$n.body"; } > "$tmp/one/u_$n.net"
     { echo "network g_$n"; cat "$tmp/one/$n.body"; } > "$tmp/one/g_$n.net"

@@ -240,8 +240,11 @@ def main():
       "threads without help from the generated code: the driver splits each batch in two "
       "halves, one `NAME_loss_grad` per thread into its own gradient buffer, and combines "
       "them in the update. `OMP_WAIT_POLICY` was "
-      f"{meta.get('omp_wait_policy', 'default')} (bench/bench.sh picks `passive` when the "
-      "load average is above 1 at the start).")
+      f"{meta.get('omp_wait_policy', 'default')}: bench/bench.sh picks `passive` when "
+      "other jobs kept a quarter or more of the CPUs busy in 2 seconds just before the runs "
+      f"(they kept {meta.get('cpu_busy_before_runs', '?')}%); on a quiet machine the "
+      "default's spinning costs nothing and a sleeping thread's wake-up costs every "
+      "parallel loop.")
     p("- **OpenBLAS kernel**: the environment had `OPENBLAS_CORETYPE="
       f"{meta.get('env_OPENBLAS_CORETYPE', '?')}` and `OPENBLAS_L2_SIZE="
       f"{meta.get('env_OPENBLAS_L2_SIZE', '?')}`; the benchmark unsets both (and "

@@ -164,6 +164,18 @@ else
     head -5 "$tmp/err"; echo "FAIL robust/path-in-comments"
 fi
 
+# Builds a test driver with gcc (the arguments after NAME and BINARY) and runs
+# it: the test NAME passes when the driver's output ends in a line "ok".
+run_driver() {   # NAME BINARY GCC-ARGS...
+    local name=$1 bin=$2; shift 2
+    if gcc "$@" -o "$bin" 2> "$tmp/err" && "$bin" > "$tmp/driver.out" 2>&1 &&
+       grep -q "^ok$" "$tmp/driver.out"; then
+        echo "ok   robust/$name"
+    else
+        head -10 "$tmp/err" "$tmp/driver.out"; echo "FAIL robust/$name"
+    fi
+}
+
 # ---- NAME_sgd_step: the same numbers as NAME_loss_grad and the update ----
 # tests/robust/sgd_step.c, bit for bit, on networks with every kind of kernel:
 # unrolled and blocked layers, dropout, features, regularization, double.
@@ -176,13 +188,8 @@ for spec in specs/xor.net tests/golden/mix.net tests/golden/graph.net specs/mlp_
     up=$(echo "$net" | tr a-z A-Z)
     for fl in "-O2" "-O3 -march=native"; do
         tag=O2; [ "$fl" = -O2 ] || tag=native
-        if gcc -std=c99 $fl -Wall -Wextra -Werror -DNET="$net" -DNETU="$up" -DNET_H="\"$net.h\"" \
-               -I"$d" -o "$d/s" tests/robust/sgd_step.c "$d/$net.c" -lm 2> "$tmp/err" &&
-           "$d/s" > "$tmp/step.out" 2>&1 && grep -q "^ok$" "$tmp/step.out"; then
-            echo "ok   robust/sgd-step-$n-$tag"
-        else
-            head -10 "$tmp/err" "$tmp/step.out"; echo "FAIL robust/sgd-step-$n-$tag"
-        fi
+        run_driver "sgd-step-$n-$tag" "$d/s" -std=c99 $fl -Wall -Wextra -Werror -DNET="$net" \
+            -DNETU="$up" -DNET_H="\"$net.h\"" -I"$d" tests/robust/sgd_step.c "$d/$net.c" -lm
     done
 done
 
@@ -220,14 +227,9 @@ for n in packed rows16 rows32 drows16 drows8 tile8 dtile8; do
     for fl in "-O2" "-O3 -mavx2 -mfma" "-O3 -march=native"; do
         tag=portable; [ "$fl" = -O2 ] || tag=avx2; [ "$fl" = "-O3 -march=native" ] && tag=native
         up=$(echo "$n" | tr a-z A-Z)
-        if gcc -std=c99 $fl -Wall -Wextra -Werror -DU="u_$n" -DUU="U_$up" -DG="g_$n" -DGU="G_$up" \
-               -DU_H="\"u_$n.h\"" -DG_H="\"g_$n.h\"" -I"$d" -o "$d/t" tests/robust/one_sample.c \
-               "$d/u_$n.c" "$d/g_$n.c" -lm 2> "$tmp/err" &&
-           "$d/t" > "$tmp/one.out" 2>&1 && grep -q "^ok$" "$tmp/one.out"; then
-            echo "ok   robust/one-sample-$n-$tag"
-        else
-            head -10 "$tmp/err" "$tmp/one.out"; echo "FAIL robust/one-sample-$n-$tag"
-        fi
+        run_driver "one-sample-$n-$tag" "$d/t" -std=c99 $fl -Wall -Wextra -Werror -DU="u_$n" \
+            -DUU="U_$up" -DG="g_$n" -DGU="G_$up" -DU_H="\"u_$n.h\"" -DG_H="\"g_$n.h\"" -I"$d" \
+            tests/robust/one_sample.c "$d/u_$n.c" "$d/g_$n.c" -lm
     done
 done
 
@@ -249,12 +251,7 @@ for spec in specs/xor.net tests/golden/mix.net tests/golden/graph.net specs/mlp_
     [ $n = mlp_digits ] && variants="$variants openmp"
     for v in $variants; do
         case $v in plain) f="" ;; tsan) f="-fsanitize=thread" ;; openmp) f="-fopenmp" ;; esac
-        if gcc -std=c99 -O2 -g -pthread $f -DNET="$net" -DNETU="$up" -DNET_H="\"$net.h\"" -I"$d" \
-               -o "$d/t-$v" tests/robust/threads.c "$d/$net.c" -lm 2> "$tmp/err" &&
-           "$d/t-$v" > "$tmp/thr.out" 2>&1 && grep -q "^ok$" "$tmp/thr.out"; then
-            echo "ok   robust/threads-$n-$v"
-        else
-            head -10 "$tmp/err" "$tmp/thr.out"; echo "FAIL robust/threads-$n-$v"
-        fi
+        run_driver "threads-$n-$v" "$d/t-$v" -std=c99 -O2 -g -pthread $f -DNET="$net" -DNETU="$up" \
+            -DNET_H="\"$net.h\"" -I"$d" tests/robust/threads.c "$d/$net.c" -lm
     done
 done

@@ -6,7 +6,8 @@
 #   threads), a C trainer on OpenBLAS (1 and 2 threads), hand-written loops
 #   (-O3 -march=native -ffast-math) and an FMA peak probe.
 # Environment: BENCH_TIME (seconds per repeat, default 0.25), BENCH_REPS
-# (repeats, default 5), BENCH_NETS (default "xor iris digits mnist wide"),
+# (repeats, default 5), BENCH_PAIRS (back-to-back 1- and 2-thread pairs for
+# the 2-thread targets, default 7), BENCH_NETS (default "xor iris digits mnist wide"),
 # BENCH_OUT (default docs/performance.md). Timing lives here, never in `make test`.
 set -u
 B=${1:-build}
@@ -14,6 +15,7 @@ OUT=${BENCH_OUT:-docs/performance.md}
 W=$B/bench
 NETS=${BENCH_NETS:-xor iris digits mnist wide}
 export BENCH_TIME=${BENCH_TIME:-0.25} BENCH_REPS=${BENCH_REPS:-5}
+BENCH_PAIRS=${BENCH_PAIRS:-7}
 CC=${CC:-cc}
 [ "$CC" = cc ] || echo "bench: CC=$CC"
 STD="-std=c99 -D_POSIX_C_SOURCE=200809L"
@@ -61,6 +63,7 @@ fi
 meta "missing=${missing# }"
 meta "bench_time=$BENCH_TIME"
 meta "bench_reps=$BENCH_REPS"
+meta "bench_pairs=$BENCH_PAIRS"
 
 # --- machine -------------------------------------------------------------------
 meta "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -135,7 +138,7 @@ done
 read -r qb0 qt0 _ < <(cpu_jiffies)
 sleep 2
 read -r qb1 qt1 _ < <(cpu_jiffies)
-busy_other=$(awk -v a="$qb0" -v b="$qb1" -v s="$qt0" -v t="$qt1" 'BEGIN { printf "%.0f", t > s ? 100 * (b - a) / (t - s) : 0 }')
+busy_other=$(awk -v a="$qb0" -v b="$qb1" -v s="$qt0" -v t="$qt1" 'BEGIN { printf "%.0f", (t > s ? 100 * (b - a) / (t - s) : 0) }')
 meta "cpu_busy_before_runs=$busy_other"
 if [ -z "${OMP_WAIT_POLICY-}" ] && [ "$busy_other" -ge 25 ]; then
     export OMP_WAIT_POLICY=passive
@@ -172,6 +175,24 @@ for n in $NETS; do
     run "$W/bench_hand" "$n" "$d" 1 infer
     [ $have_fann = 1 ] && run "$W/bench_fann" "$n" "$d" 1 infer
     [ $have_torch = 1 ] && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 run $PY bench/bench_torch.py "$n" "$d" 1 1 infer
+done
+# The 2-thread targets compare two runs that happened minutes apart, and the
+# second CPU's load drifts in between. So for them, also back-to-back pairs:
+# one repeat on 1 thread (the plain build), then one on 2 (the -fopenmp build),
+# BENCH_PAIRS times; the report takes the median of the pairs' ratios.
+log "1 and 2 threads back to back, $BENCH_PAIRS pairs"
+for n in $NETS; do
+    case $n in mnist|wide) ;; *) continue ;; esac
+    for b in 32 128; do
+        for i in $(seq "$BENCH_PAIRS"); do
+            for t in 1 2; do
+                exe=$W/bench_netc.$n
+                [ $t = 2 ] && exe=$W/bench_netc-omp.$n
+                OMP_NUM_THREADS=$t BENCH_REPS=1 BENCH_NO_SPLIT=1 "$exe" "$W/$n.bin" "$b" 2>> "$W/errors.txt" |
+                    sed -n "s/^RESULT /PAIR pair=$i /p" >> "$RES"
+            done
+        done
+    done
 done
 # Where netc's time goes: perf (cpu-clock samples) on each trainer and on
 # inference, when perf works here. PROFILE lines: share, shared object, symbol.

@@ -127,7 +127,7 @@ int main(int argc, char **argv)
         printf("LOSS impl=%s net=%s batch=%d loss=%.6g\n", IMPL, net, c.batch, c.loss);
         if (!isfinite(c.loss)) fprintf(stderr, "bench_netc: %s b%d: loss %g\n", net, c.batch, c.loss);
 #ifdef _OPENMP
-        if (threads == 2 && c.batch >= 2) {
+        if (threads == 2 && c.batch >= 2 && !getenv("BENCH_NO_SPLIT")) {
             FN(_init_params)(c.params, 1);
             c.pos = 0;
             bench_run("netc-split", net, "train", c.batch, 2, split_steps, &c);

@@ -591,8 +591,12 @@ def main():
     elif sizes:
         n1, n2 = train("netc", "wide", 128, 1), train("netc-omp", "wide", 128, 2)
         if n1 and n2 and peak(2) and peak(1):
-            notes.append(f"**Two threads.** wide b128 runs at {n2 / n1:.2f}× its 1-thread "
-                         "rate on 2 threads." + scale + " What keeps the kernels from it is "
+            pr = paired("wide", 128)
+            rate = (f"{pr[0]:.2f}× its 1-thread rate on 2 threads (the median of {pr[3]} "
+                    f"back-to-back pairs; {n2 / n1:.2f}× between the separate runs)" if pr else
+                    f"{n2 / n1:.2f}× its 1-thread rate on 2 threads")
+            notes.append(f"**Two threads.** wide b128 runs at {rate}." + scale +
+                         " What keeps the kernels from it is "
                          "where the data sits, not arithmetic: each thread computes whole rows of "
                          "every weight tensor in the forward pass, the weight gradient and the "
                          "update (splitting the weight gradient by columns instead made two "
@@ -605,10 +609,20 @@ def main():
                          "and back every step, and the weight update after it must take those "
                          "lines back; the small layers and the loss still run on one thread "
                          "between the parallel loops. At batch 1 on wide the single-sample "
-                         "update moves rows the other core cached. What would close it: the "
-                         "input gradient split over W's rows too (two partial sums per thread "
-                         "pair, added in a fixed order so results stay independent of the "
-                         "thread count), in one parallel region per step.")
+                         "update moves rows the other core cached. And each parallel loop is a "
+                         "fork and a join: on this machine 3.2–3.9 µs for an empty 2-thread "
+                         "`parallel for` against 1.6 µs for a barrier inside one region "
+                         "(measured with OpenMP's default wait policy), which weighs on the "
+                         "short steps (mnist b32: two such loops in a step of about 60 µs on 2 "
+                         "threads). A profile of wide b128 on 2 threads also found one thread "
+                         "waiting a fifth of its time in libgomp while the other ran the same "
+                         "kernels on the same amount of data about 20% slower; `schedule(dynamic)` "
+                         "to even that out lost more to weights moving between the cores "
+                         "(70.7 k/s against 77.0 k/s static), and `guided` was no better than "
+                         "static. What would close it: the input gradient split over W's rows "
+                         "too (two partial sums per thread pair, added in a fixed order so "
+                         "results stay independent of the thread count), in one parallel "
+                         "region per step.")
     for net, goal in (("iris", 25.0), ("mnist", 5000.0)):
         v = infer("netc", net)
         e = prof.get((net, "infer", 1))

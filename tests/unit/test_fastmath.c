@@ -2,7 +2,9 @@
  * compiler/emit_fastmath.c) against libm in double, rounded to float. The
  * emitted source is compiled with the system compiler and swept over float bit
  * patterns (every 1021st here; `make ulp` passes stride 1 for every float).
- * Each must stay within 2 ulp, return NaN for NaN, and saturate correctly. */
+ * The issue's bound is 2 ulp; these check what every float measured (`make
+ * ulp`, docs/ops.md): exp and tanh within 1 ulp, the sigmoid within 2. Each
+ * must also return NaN for NaN and saturate correctly. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -124,8 +126,8 @@ int main(int argc, char **argv)
         CHECK(lanes == 0);      /* vector lanes equal the scalar functions bit for bit */
         printf("%s: max ulp exp %ld (at %g), tanh %ld (at %g), sigmoid %ld (at %g)\n", flags[k], e, ax,
                t, at, s, as);
-        CHECK(e <= 2);
-        CHECK(t <= 2);
+        CHECK(e <= 1);
+        CHECK(t <= 1);
         CHECK(s <= 2);
     }
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

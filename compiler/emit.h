@@ -53,6 +53,7 @@ struct Emitter {
     bool need_sigmoid, need_dropout, need_rng;  /* helpers to emit */
     bool need_dot, need_gemm;   /* the large-layer micro-kernels (emit_gemm.c) */
     bool need_dot8;             /* and the forward tiles 8 outputs wide */
+    bool need_dot_rows;         /* NAME_dot in vector builds too: rows past the last tile */
     bool need_relu4;            /* and a fused relu's store */
     bool need_hsum4, need_lanesum4; /* without the dot tiles: one-sample vector forms */
     bool need_parallel;         /* the OpenMP loop macro */

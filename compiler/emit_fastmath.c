@@ -140,14 +140,21 @@ typedef struct {
     const char *mask;   /* a comparison's result */
     const char *cmp;    /* the comparison */
     const char *n;      /* lanes */
-    const char *round;  /* round_ps / roundscale_ps: the same immediate rounds to nearest */
+    const char *round;  /* xl rounded to nearest, as rintf rounds it */
     bool bitmask;       /* selects take a bit mask first (AVX-512) */
 } Isa;
 
+/* AVX-512 rounds by adding and subtracting 1.5 * 2^23 (rintf's result for
+ * |xl| < 2^22; here |xl| < 151): gcc 12's _mm512_roundscale_ps is a macro at
+ * -O0 that passes -1 as an unsigned mask, which -Wconversion rejects. */
 static const Isa avx2 = {"_mm256", "256", "__m256", "__m256i", "__m256", "_mm256_cmp_ps", "8",
-                         "round_ps", false};
+                         "_mm256_round_ps(xl, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)",
+                         false};
 static const Isa avx512 = {"_mm512", "512", "__m512", "__m512i", "__mmask16", "_mm512_cmp_ps_mask",
-                           "16", "roundscale_ps", true};
+                           "16",
+                           "_mm512_sub_ps(_mm512_add_ps(xl, _mm512_set1_ps(12582912.0f)),\n"
+                           "        _mm512_set1_ps(12582912.0f))",
+                           true};
 
 /* Appends the select m ? t : f in the ISA's form; args is "m, f, t)" (names).
  * Returns what follows it. */
@@ -164,8 +171,9 @@ static const char *put_select(Buf *b, const Isa *v, const char *args)
 }
 
 /* Copies a template, expanding $P (intrinsic prefix), $W (width), $V, $I, $M
- * (types), $C (comparison), $N (lanes), $R (floor), $p (the network prefix) and
- * $S(m, f, t) (t in the lanes where mask m is set, f elsewhere). */
+ * (types), $C (comparison), $N (lanes), $R (xl rounded), $p (the network prefix) and
+ * $S(m, f, t) (t in the lanes where mask m is set, f elsewhere); $R is the
+ * rounding of xl. */
 static void vec_source(Buf *b, const Isa *v, const char *p, const char *t)
 {
     for (;;) {
@@ -199,8 +207,8 @@ static void vector_expf(Buf *b, const Isa *v, const char *p)
         "{\n"
         "    const $V lo = $P_max_ps(x, $P_set1_ps(-104.0f));\n"
         "    const $V xc = $P_min_ps(lo, $P_set1_ps(89.0f));\n"
-        "    const $V n = $P_$R($P_mul_ps(xc, $P_set1_ps(" LOG2E ")),\n"
-        "        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);\n"
+        "    const $V xl = $P_mul_ps(xc, $P_set1_ps(" LOG2E "));\n"
+        "    const $V n = $R;\n"
         "    const $V r = $P_add_ps($P_sub_ps(xc, $P_mul_ps(n, $P_set1_ps(" LN2_HI "))),\n"
         "        $P_mul_ps(n, $P_set1_ps(" LN2_LO ")));\n"
         "    const $V r2 = $P_mul_ps(r, r);\n"

@@ -147,6 +147,8 @@ void emit_gemm_fwd(Emitter *e, const IrInstr *ins)
         e->need_dot8 = true;
     else
         e->need_dot = true;
+    if (out % 4)
+        e->need_dot_rows = true;
     emit_parallel(e, arena_printf(e->a, "(long)batch * %ld", (long)in * out), gemm_fwd_loop, &f);
     if (out % 4 == 0)
         return;
@@ -406,7 +408,7 @@ static void emit_lanes_to128(Emitter *e, Simd v)
 static void emit_hsum(Emitter *e, Simd v)
 {
     const char *V = v.V, *R = e->R, *p = e->p;
-    bool one = e->need_dot || e->need_dot8, four = one || e->need_hsum4;
+    bool one = e->need_dot_rows, four = e->need_dot || e->need_dot8 || e->need_hsum4;
     if (e->dbl) {
         if (one) {
             emit_fn(e, "static inline %s %s_hsum(%s v)", R, p, V);
@@ -488,20 +490,26 @@ static void dot_simd(Emitter *e, Simd v)
     emit_line(e, "s = %s_hsum(s0);", e->p);
 }
 
+/* NAME_dot serves the tiles' portable version, and the rows past the last
+ * tile of 4 in every build; without such rows a vector build leaves it out,
+ * since clang warns about an unused static function, inline or not. */
 static void emit_dot(Emitter *e)
 {
     const char *R = e->R;
-    emit_line(e, "/* sum_i a[i] b[i] (inline: an AVX-512 build whose tiles never call it");
-    emit_line(e, " * has no unused function) */");
+    if (!e->need_dot_rows)
+        emit_line(e, "#if !defined(__AVX512F__) && !(defined(__AVX2__) && defined(__FMA__))");
+    emit_line(e, "/* sum_i a[i] b[i] */");
     emit_fn(e, "static inline %s %s_dot(const %s *a, const %s *b, int k)", R, e->p, R, R);
     emit_line(e, "int i = 0;");
     emit_line(e, "%s s = %s;", R, emit_real(e, 0));
-    per_isa(e, dot_simd);
+    if (e->need_dot_rows)
+        per_isa(e, dot_simd);
     emit_line(e, "%s p[8] = {%s};", R, emit_real(e, 0));
     emit_line(e, "for (; i + 8 <= k; i += 8)");
     emit_line(e, "    for (int j = 0; j < 8; j++) p[j] += a[i + j] * b[i + j];");
     emit_line(e, "s = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));");
-    emit_line(e, "#endif");
+    if (e->need_dot_rows)
+        emit_line(e, "#endif");
     /* the last terms through advanced pointers: indexing a[i] here makes gcc -m32 -O2
      * warn that an impossible iteration overflows (-Waggressive-loop-optimizations) */
     emit_line(e, "a += i;");
@@ -509,6 +517,8 @@ static void emit_dot(Emitter *e)
     emit_line(e, "for (int r = 0; r < k - i; r++) s += a[r] * b[r];");
     emit_line(e, "return s;");
     emit_close(e);
+    if (!e->need_dot_rows)
+        emit_line(e, "#endif");
     emit_blank(e);
 }
 

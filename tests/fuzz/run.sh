@@ -50,4 +50,4 @@ for f in tests/fuzz/crashes/*; do
     else head -c 600 "$tmp/err"; echo "FAIL $name: exit status $rc"; fi
 done
 
-tests/fuzz/werror.sh "$B" tests/fuzz/corpus
+tests/fuzz/werror.sh "$B" tests/fuzz/corpus specs bench/specs tests/golden examples

@@ -20,16 +20,6 @@
 #endif
 
 #if defined(__AVX512F__)
-static inline mix_real mix_hsum(__m512 v)
-{
-    const __m512 t = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
-    const __m512 u = _mm512_add_ps(t, _mm512_permute_ps(t, _MM_SHUFFLE(2, 3, 0, 1)));
-    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(u),
-                                   _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(u), 1)));
-    const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-    return _mm_cvtss_f32(q);
-}
-
 /* each 128-bit lane of the result: lane j of a, b, c and d summed */
 static inline __m512 mix_lanesum4(__m512 a, __m512 b, __m512 c, __m512 d)
 {
@@ -49,14 +39,6 @@ static inline __m128 mix_hsum4(__m512 a, __m512 b, __m512 c, __m512 d)
 }
 
 #elif defined(__AVX2__) && defined(__FMA__)
-static inline mix_real mix_hsum(__m256 v)
-{
-    const __m256 t = _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
-    const __m256 u = _mm256_add_ps(t, _mm256_permute_ps(t, _MM_SHUFFLE(2, 3, 0, 1)));
-    const __m128 q = _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1));
-    return _mm_cvtss_f32(q);
-}
-
 /* each 128-bit lane of the result: lane j of a, b, c and d summed */
 static inline __m256 mix_lanesum4(__m256 a, __m256 b, __m256 c, __m256 d)
 {
@@ -84,33 +66,22 @@ static inline __m128 mix_hsum4(__m256 a, __m256 b, __m256 c, __m256 d)
 #define MIX_NOINLINE
 #endif
 
-/* sum_i a[i] b[i] (inline: an AVX-512 build whose tiles never call it
- * has no unused function) */
+#if !defined(__AVX512F__) && !(defined(__AVX2__) && defined(__FMA__))
+/* sum_i a[i] b[i] */
 static inline mix_real mix_dot(const mix_real *a, const mix_real *b, int k)
 {
     int i = 0;
     mix_real s = 0.0f;
-    #if defined(__AVX512F__)
-    __m512 s0 = _mm512_setzero_ps();
-    for (; i + 16 <= k; i += 16)
-        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
-    s = mix_hsum(s0);
-    #elif defined(__AVX2__) && defined(__FMA__)
-    __m256 s0 = _mm256_setzero_ps();
-    for (; i + 8 <= k; i += 8)
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    s = mix_hsum(s0);
-    #else
     mix_real p[8] = {0.0f};
     for (; i + 8 <= k; i += 8)
         for (int j = 0; j < 8; j++) p[j] += a[i + j] * b[i + j];
     s = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
-    #endif
     a += i;
     b += i;
     for (int r = 0; r < k - i; r++) s += a[r] * b[r];
     return s;
 }
+#endif
 
 /* c[r * 8 + j] = sum_i a[r * k + i] b[j * k + i], r < 1, j < 8 */
 static MIX_NOINLINE void mix_dot1x8(mix_real *c, const mix_real *a, const mix_real *b, int k)
@@ -326,8 +297,8 @@ static inline __m256 mix_expf8(__m256 x)
 {
     const __m256 lo = _mm256_max_ps(x, _mm256_set1_ps(-104.0f));
     const __m256 xc = _mm256_min_ps(lo, _mm256_set1_ps(89.0f));
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504089f)),
-        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256 xl = _mm256_mul_ps(xc, _mm256_set1_ps(1.44269504089f));
+    const __m256 n = _mm256_round_ps(xl, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const __m256 r = _mm256_add_ps(_mm256_sub_ps(xc, _mm256_mul_ps(n, _mm256_set1_ps(0.693359375f))),
         _mm256_mul_ps(n, _mm256_set1_ps(2.12194440e-4f)));
     const __m256 r2 = _mm256_mul_ps(r, r);

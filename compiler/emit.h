@@ -59,6 +59,7 @@ struct Emitter {
     bool need_parallel;         /* the OpenMP loop macro */
     bool need_fexp, need_ftanh; /* float fast-path exp and tanh (emit_fastmath.c) */
     bool need_fexp8;            /* and exp on 8 lanes without tanh or sigmoid */
+    bool need_vtanh, need_vsigmoid; /* tanh and sigmoid on 8 and 16 lanes too */
     bool need_simd;             /* <immintrin.h> under the AVX2 guard */
     /* Inference-only mode (emit_infer.c): where values live instead of params and
      * work; NULL for the training build. */
@@ -99,7 +100,11 @@ void emit_kernel_helpers(Emitter *e);
 void emit_kernel_includes(const Emitter *e, Buf *out);
 
 /* emit_fastmath.c: branch-free float exp, tanh and sigmoid within 2 ulp. */
-void fastmath_source(Buf *out, const char *prefix, bool exp, bool exp8, bool tanh, bool sigmoid);
+/* exp8: exp on 8 lanes; tanh, sigmoid: the scalar functions; vtanh, vsigmoid:
+ * their 8- and 16-lane versions too. Only what is asked for is emitted: clang
+ * rejects an unused static function under -Werror. */
+void fastmath_source(Buf *out, const char *prefix, bool exp, bool exp8, bool tanh, bool sigmoid,
+                     bool vtanh, bool vsigmoid);
 void emit_fastmath_helpers(Emitter *e);
 
 /* emit_gemm.c: register-blocked kernels for dense layers too large to unroll. */

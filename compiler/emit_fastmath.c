@@ -285,7 +285,8 @@ static void vector_source(Buf *b, const Isa *v, const char *p, bool tanh, bool s
         vector_sigmoid(b, v, p);
 }
 
-void fastmath_source(Buf *out, const char *prefix, bool exp, bool exp8, bool tanh, bool sigmoid)
+void fastmath_source(Buf *out, const char *prefix, bool exp, bool exp8, bool tanh, bool sigmoid,
+                     bool vtanh, bool vsigmoid)
 {
     if (exp || tanh || sigmoid) {
         scalar_pow2i(out, prefix);
@@ -295,14 +296,14 @@ void fastmath_source(Buf *out, const char *prefix, bool exp, bool exp8, bool tan
         scalar_tanhf(out, prefix);
     if (sigmoid)
         scalar_sigmoid(out, prefix);
-    if (exp8 || tanh || sigmoid) {
+    if (exp8 || vtanh || vsigmoid) {
         buf_printf(out, "#if defined(__AVX2__) && defined(__FMA__)\n");
-        vector_source(out, &avx2, prefix, tanh, sigmoid);
+        vector_source(out, &avx2, prefix, vtanh, vsigmoid);
         buf_printf(out, "#endif\n\n");
     }
-    if (tanh || sigmoid) {
+    if (vtanh || vsigmoid) {
         buf_printf(out, "#if defined(__AVX512F__)\n");
-        vector_source(out, &avx512, prefix, tanh, sigmoid);
+        vector_source(out, &avx512, prefix, vtanh, vsigmoid);
         buf_printf(out, "#endif\n\n");
     }
 }
@@ -311,5 +312,6 @@ void emit_fastmath_helpers(Emitter *e)
 {
     if (e->dbl)
         return;
-    fastmath_source(e->cur, e->p, e->need_fexp, e->need_fexp8, e->need_ftanh, e->need_sigmoid);
+    fastmath_source(e->cur, e->p, e->need_fexp, e->need_fexp8, e->need_ftanh, e->need_sigmoid,
+                    e->need_vtanh, e->need_vsigmoid);
 }

@@ -659,9 +659,9 @@ static bool act_fwd_vector(Emitter *e, const IrInstr *ins)
         return false;
     const char *fn = ins->act == ACT_SIGMOID ? "sigmoid" : "tanhf";
     if (ins->act == ACT_SIGMOID)
-        e->need_sigmoid = true;
+        e->need_sigmoid = e->need_vsigmoid = true;
     else
-        e->need_ftanh = true;
+        e->need_ftanh = e->need_vtanh = true;
     e->need_simd = true;
     emit_line(e, "int k = 0;");
     emit_line(e, "#if defined(__AVX512F__)");

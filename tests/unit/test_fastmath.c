@@ -85,7 +85,7 @@ int main(int argc, char **argv)
     Buf src = {0};
     buf_printf(&src, "#include <math.h>\n#if defined(__AVX2__) && defined(__FMA__)\n"
                      "#include <immintrin.h>\n#endif\n");
-    fastmath_source(&src, "t", true, true, true, true);
+    fastmath_source(&src, "t", true, true, true, true, true, true);
     buf_printf(&src, "%s", driver);
     char path[256], cmd[1024], out[256] = "";
     snprintf(path, sizeof path, "%s/fm.c", dir);

@@ -98,6 +98,7 @@ const char *emit_value_ptr(Emitter *e, const IrValue *v, const char *batch);
 /* emit_model.c: helpers and includes shared by the training and inference builds. */
 void emit_kernel_helpers(Emitter *e);
 void emit_kernel_includes(const Emitter *e, Buf *out);
+void emit_source_body(const Emitter *e, Buf *out);
 
 /* emit_fastmath.c: branch-free float exp, tanh and sigmoid within 2 ulp. */
 /* exp8: exp on 8 lanes; tanh, sigmoid: the scalar functions; vtanh, vsigmoid:

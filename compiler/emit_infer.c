@@ -527,9 +527,7 @@ static char *join_source(Emitter *e, const char *weights_path, const char *libm)
     buf_printf(&c, "#include <stddef.h>\n");
     emit_kernel_includes(e, &c);
     buf_printf(&c, "\n#include \"%s_infer.h\"\n\n", e->p);
-    for (int s = SEC_HELPERS; s < SEC_COUNT; s++)
-        if (e->sec[s].len)
-            buf_printf(&c, "%s", e->sec[s].data);
+    emit_source_body(e, &c);
     return c.data;
 }
 

@@ -108,6 +108,35 @@ void emit_kernel_helpers(Emitter *e)
     }
 }
 
+/* gcc tunes -march=native on recent Intel CPUs to prefer 256-bit vectors in
+ * the loops it vectorizes itself. The kernels use 512-bit ones wherever the CPU
+ * has them, so the loops between them (updates, losses, biases) should too:
+ * digits 64-32-10 trained a fifth faster at batch 1 on an AVX-512 Xeon. The
+ * width changes no result (gcc reassociates nothing without -ffast-math), and
+ * push/pop keeps the setting off whatever code follows a single header. */
+static const char vector_width_begin[] =
+    "/* The kernels use 512-bit vectors where the CPU has them; so do the loops gcc\n"
+    " * vectorizes itself, which -march=native sets to 256 bits on some AVX-512 CPUs. */\n"
+    "#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)\n"
+    "#pragma GCC push_options\n"
+    "#pragma GCC target(\"prefer-vector-width=512\")\n"
+    "#endif\n";
+static const char vector_width_end[] =
+    "#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)\n"
+    "#pragma GCC pop_options\n"
+    "#endif\n";
+
+/* Everything after the includes of a generated source: its sections, under the
+ * vector-width setting above. */
+void emit_source_body(const Emitter *e, Buf *out)
+{
+    buf_printf(out, "%s\n", vector_width_begin);
+    for (int s = SEC_HELPERS; s < SEC_COUNT; s++)
+        if (e->sec[s].len)
+            buf_printf(out, "%s", e->sec[s].data);
+    buf_printf(out, "\n%s", vector_width_end);
+}
+
 /* The includes those helpers need, after <math.h> and <stddef.h>. */
 void emit_kernel_includes(const Emitter *e, Buf *out)
 {
@@ -602,9 +631,7 @@ static char *join_source(Emitter *e)
     buf_printf(&c, "#include <math.h>\n#include <stddef.h>\n");
     emit_kernel_includes(e, &c);
     buf_printf(&c, "\n#include \"%s.h\"\n\n", e->p);
-    for (int s = SEC_HELPERS; s < SEC_COUNT; s++)
-        if (e->sec[s].len)
-            buf_printf(&c, "%s", e->sec[s].data);
+    emit_source_body(e, &c);
     return c.data;
 }
 

@@ -7,6 +7,13 @@
 
 #include "graph.h"
 
+/* The kernels use 512-bit vectors where the CPU has them; so do the loops gcc
+ * vectorizes itself, which -march=native sets to 256 bits on some AVX-512 CPUs. */
+#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC target("prefer-vector-width=512")
+#endif
+
 #if defined(__AVX512F__)
 static inline __m256d graph_hsum4(__m512d a, __m512d b, __m512d c, __m512d d)
 {
@@ -823,3 +830,7 @@ double graph_sgd_step(graph_real *restrict params, graph_real *restrict grad, co
     for (int k = 0; k < 5; k++) params[35 + (size_t)k] -= lr * grad[35 + (size_t)k];
     return loss;
 }
+
+#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif

@@ -7,6 +7,13 @@
 
 #include "mix.h"
 
+/* The kernels use 512-bit vectors where the CPU has them; so do the loops gcc
+ * vectorizes itself, which -march=native sets to 256 bits on some AVX-512 CPUs. */
+#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC target("prefer-vector-width=512")
+#endif
+
 /* Large layers split their output tiles over OpenMP threads when built
  * with -fopenmp; each output is computed by one thread in a fixed order,
  * so results do not depend on the thread count. A loop of fewer than
@@ -1034,3 +1041,7 @@ double mix_sgd_step(mix_real *restrict params, mix_real *restrict grad, const mi
     for (int k = 0; k < 4; k++) params[12 + (size_t)k] -= lr * grad[12 + (size_t)k];
     return loss;
 }
+
+#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif

@@ -557,6 +557,20 @@ def main():
         if o1:
             txt += (f". OpenBLAS, with the same three products per layer, reaches "
                     f"{gflops('wide', o1):.1f} GFLOP/s ({100 * gflops('wide', o1) / peak(1):.0f}%)")
+        if g < 0.75 * peak(1):
+            txt += (". Below 75%, what the kernels do alone says why (each layer kernel of "
+                    "wide at batch 128 timed in a loop on warm data, on the Intel Xeon of "
+                    "2026-12-06; 113.9 G multiply-adds/s is that machine's measured peak): the "
+                    "forward tiles ran at 77 G multiply-adds/s (68%), the input and weight "
+                    "gradients at 66–69 with AVX-512's 12-row tiles (58–63 with 6-row ones, "
+                    "the kernel of the earlier runs). The forward 3 × 8 dot tile alone, on "
+                    "rows in L1, reached 86 G at 784 inputs and 89 G at 1024: each call ends "
+                    "in six horizontal sums of four vectors, and each tile of 24 outputs "
+                    "re-reads its 3 rows of x from L2. What would close it: the forward pass "
+                    "as a broadcast GEMM like the other two, over W packed transposed once a "
+                    "step (no horizontal sums, x read once per tile of 12 or more samples), "
+                    "and the 12-row tiles in the threaded weight gradient too, which keeps "
+                    "6-row tiles now to split the rows evenly")
         notes.append(txt + ".")
     e = prof.get(("mnist", "train", 1))
     n1, o1 = train("netc", "mnist", 1, 1), train("openblas", "mnist", 1, 1)
@@ -610,11 +624,12 @@ def main():
                          "lines back; the small layers and the loss still run on one thread "
                          "between the parallel loops. At batch 1 on wide the single-sample "
                          "update moves rows the other core cached. And each parallel loop is a "
-                         "fork and a join: on this machine 3.2–3.9 µs for an empty 2-thread "
+                         "fork and a join: 3.2–3.9 µs for an empty 2-thread "
                          "`parallel for` against 1.6 µs for a barrier inside one region "
-                         "(measured with OpenMP's default wait policy), which weighs on the "
+                         "(measured with OpenMP's default wait policy on the 2-CPU AMD EPYC "
+                         "of an earlier run of this page), which weighs on the "
                          "short steps (mnist b32: two such loops in a step of about 60 µs on 2 "
-                         "threads). A profile of wide b128 on 2 threads also found one thread "
+                         "threads). A profile of wide b128 on 2 threads (on that AMD machine) also found one thread "
                          "waiting a fifth of its time in libgomp while the other ran the same "
                          "kernels on the same amount of data about 20% slower; `schedule(dynamic)` "
                          "to even that out lost more to weights moving between the cores "
@@ -642,7 +657,8 @@ def main():
                         "vector with AVX-512, two 8-lane ones with AVX2), the 16→3 layer (one "
                         "vector per row, the three rows summed together by hsum4), a 3-way "
                         "softmax (its three exponentials one padded 8-lane vector, then a "
-                        "division). The layers are not the limit: a hand-written copy of this "
+                        "division). The layers are not the limit (measured on the AMD EPYC of an "
+                        "earlier run of this page): a hand-written copy of this "
                         "chain took 46 ns before the change below, 22 ns with the tanh left out, "
                         "29 ns with the softmax's exp left out and 10 ns with both, so the two "
                         "2-ulp functions' latency is most of it, and consecutive calls overlap "

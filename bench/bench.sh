@@ -153,6 +153,7 @@ for n in $NETS; do
     d=$W/$n.bin
     log "$n: training, batches $b"
     OMP_NUM_THREADS=1 run "$W/bench_netc.$n" "$d" "$b"
+    [ "$(uname -m)" = x86_64 ] && BENCH_FTZ=1 OMP_NUM_THREADS=1 run "$W/bench_netc.$n" "$d" "$b"
     OMP_NUM_THREADS=1 run "$W/bench_netc-O2.$n" "$d" "$b"
     OMP_NUM_THREADS=2 run "$W/bench_netc-omp.$n" "$d" "$b"
     run "$W/bench_hand" "$n" "$d" "$b"

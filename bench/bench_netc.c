@@ -7,10 +7,16 @@
  * the plain SGD update p -= lr * g in one generated call (bit for bit the same
  * as NAME_loss_grad and then the update); inference is NAME_forward on one sample.
  * Built with -fopenmp and run on 2 threads it also times `netc-split`: the
- * caller splits each batch over the two threads (split_steps). */
+ * caller splits each batch over the two threads (split_steps). With BENCH_FTZ
+ * set it reports as `netc-ftz`: the caller has set the x86 flags that flush
+ * denormal results and operands to zero (FTZ, DAZ), which the generated code
+ * never touches, to show what denormals cost a run. */
 #include "bench_common.h"
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+#if defined(__SSE__)
+#include <xmmintrin.h>
 #endif
 #include NET_HEADER
 
@@ -91,6 +97,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_netc DATA.bin BATCHES [infer]\n");
         return 2;
     }
+    const char *impl = IMPL;
+    if (getenv("BENCH_FTZ")) {
+#if defined(__SSE__)
+        _mm_setcsr(_mm_getcsr() | 0x8040);     /* FTZ (bit 15) and DAZ (bit 6) */
+        impl = "netc-ftz";
+#else
+        fprintf(stderr, "bench_netc: BENCH_FTZ needs x86 SSE\n");
+        return 1;
+#endif
+    }
     Ctx c;
     memset(&c, 0, sizeof c);
     c.d = bench_load(argv[1]);
@@ -123,8 +139,8 @@ int main(int argc, char **argv)
         FN(_init_params)(c.params, 1);
         c.batch = batches[k];
         c.pos = 0;
-        bench_run(IMPL, net, "train", c.batch, threads, train_steps, &c);
-        printf("LOSS impl=%s net=%s batch=%d loss=%.6g\n", IMPL, net, c.batch, c.loss);
+        bench_run(impl, net, "train", c.batch, threads, train_steps, &c);
+        printf("LOSS impl=%s net=%s batch=%d loss=%.6g\n", impl, net, c.batch, c.loss);
         if (!isfinite(c.loss)) fprintf(stderr, "bench_netc: %s b%d: loss %g\n", net, c.batch, c.loss);
 #ifdef _OPENMP
         if (threads == 2 && c.batch >= 2 && !getenv("BENCH_NO_SPLIT")) {

@@ -199,8 +199,8 @@ static void tile_strip(Emitter *e, const Tiles *t, const char *j, int halves)
     emit_line(e, "for (; r + 12 <= %s; r += 12)", t->rows);
     emit_line(e, "    %s_gemm12(%s + (size_t)r * %d + (size_t)%s, %d, %s + (size_t)r * %s, %s, %s,",
               e->p, t->c, t->ldc, j, t->ldc, t->a, t->rsa, t->rsa, t->csa);
-    emit_line(e, "              %s + (size_t)%s, %d, %s, %d, %d, %s, %s);", t->b, j, t->ldb, t->k,
-              t->mode, halves, mask_at(e, t, "r", j), lr_arg(e, t));
+    emit_line(e, "%*s%s + (size_t)%s, %d, %s, %d, %d, %s, %s);", (int)strlen(e->p) + 12, "", t->b,
+              j, t->ldb, t->k, t->mode, halves, mask_at(e, t, "r", j), lr_arg(e, t));
     emit_open(e, "if (r + 6 <= %s)", t->rows);
     emit_line(e, "%s_gemm6(%s + (size_t)r * %d + (size_t)%s, %d, %s + (size_t)r * %s, %s, %s,",
               e->p, t->c, t->ldc, j, t->ldc, t->a, t->rsa, t->rsa, t->csa);
@@ -212,7 +212,7 @@ static void tile_strip(Emitter *e, const Tiles *t, const char *j, int halves)
     emit_line(e, "    %s_gemm1(%s + (size_t)r * %d + (size_t)%s, %s + (size_t)r * %s, %s, "
                  "%s + (size_t)%s, %d, %s, %d, %d,", e->p, t->c, t->ldc, j, t->a, t->rsa, t->csa,
               t->b, j, t->ldb, t->k, t->mode, halves);
-    emit_line(e, "             %s, %s);", mask_at(e, t, "r", j), lr_arg(e, t));
+    emit_line(e, "%*s%s, %s);", (int)strlen(e->p) + 11, "", mask_at(e, t, "r", j), lr_arg(e, t));
 }
 
 static void tiled_loop(Emitter *e, const void *ctx)

@@ -475,6 +475,19 @@ static void emit_step_calls(Emitter *e, const char *batch, const int *last)
     emit_line(e, "return loss;");
 }
 
+/* Whether the C text s names the identifier id, not as part of a longer name. */
+static bool names_identifier(const char *s, const char *id)
+{
+    size_t n = strlen(id);
+    for (const char *q = s ? strstr(s, id) : NULL; q; q = strstr(q + 1, id)) {
+        bool before = q > s && (isalnum((unsigned char)q[-1]) || q[-1] == '_');
+        bool after = isalnum((unsigned char)q[n]) || q[n] == '_';
+        if (!before && !after)
+            return true;
+    }
+    return false;
+}
+
 /* NAME_sgd_step: loss_grad and the plain SGD update in one call. */
 static void emit_sgd_step(Emitter *e)
 {
@@ -494,10 +507,19 @@ static void emit_sgd_step(Emitter *e)
     } else {
         emit_line(e, "(void)dropout_seed;");
     }
+    /* The body goes to a buffer of its own first: a network whose every tensor
+     * is updated where its gradient is computed never touches grad. */
+    Buf body = {0}, *out = e->cur;
+    e->cur = &body;
     emit_open(e, "if (n == 1)");
     emit_step_calls(e, "1", last);
     emit_close(e);
     emit_step_calls(e, "n", last);
+    e->cur = out;
+    if (!names_identifier(body.data, "grad"))
+        emit_line(e, "(void)grad;   /* every tensor is updated in place */");
+    buf_printf(out, "%s", body.data ? body.data : "");
+    buf_free(&body);
     emit_close(e);
 }
 

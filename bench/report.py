@@ -572,9 +572,7 @@ def main():
                     "in six horizontal sums of four vectors, and each tile of 24 outputs "
                     "re-reads its 3 rows of x from L2. What would close it: the forward pass "
                     "as a broadcast GEMM like the other two, over W packed transposed once a "
-                    "step (no horizontal sums, x read once per tile of 12 or more samples), "
-                    "and the 12-row tiles in the threaded weight gradient too, which keeps "
-                    "6-row tiles now to split the rows evenly")
+                    "step (no horizontal sums, x read once per tile of 12 or more samples)")
         notes.append(txt + ".")
     flushed = []
     for net, _, batches in NETS:

@@ -57,6 +57,7 @@ struct Emitter {
     bool need_relu4;            /* and a fused relu's store */
     bool need_hsum4, need_lanesum4; /* without the dot tiles: one-sample vector forms */
     bool need_parallel;         /* the OpenMP loop macro */
+    bool need_omp_region;       /* and the region macro, with <omp.h> */
     bool need_fexp, need_ftanh; /* float fast-path exp and tanh (emit_fastmath.c) */
     bool need_fexp8;            /* and exp on 8 lanes without tanh or sigmoid */
     bool need_vtanh, need_vsigmoid; /* tanh and sigmoid on 8 and 16 lanes too */

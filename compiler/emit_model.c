@@ -142,6 +142,8 @@ void emit_kernel_includes(const Emitter *e, Buf *out)
 {
     if (e->need_dot || e->need_dot8 || e->need_gemm || e->need_simd)
         buf_printf(out, "#if defined(__AVX2__) && defined(__FMA__)\n#include <immintrin.h>\n#endif\n");
+    if (e->need_omp_region)
+        buf_printf(out, "#if defined(_OPENMP)\n#include <omp.h>\n#endif\n");
 }
 
 static void emit_helpers(Emitter *e)

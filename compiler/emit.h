@@ -130,7 +130,5 @@ void emit_dw_step_call(Emitter *e, const IrInstr *dw, const char *batch);
  * NAME_PARALLEL_MIN multiply-adds (macs, a C expression), serial otherwise. */
 void emit_parallel(Emitter *e, const char *macs, void (*loop)(Emitter *e, const void *ctx),
                    const void *ctx);
-void emit_parallel2(Emitter *e, const char *macs, void (*par)(Emitter *e, const void *ctx),
-                    void (*loop)(Emitter *e, const void *ctx), const void *ctx);
 
 #endif

@@ -25,31 +25,14 @@ static int tile_cols(const Emitter *e)
 
 /* ---- layer kernels ---- */
 
-static void emit_parallel_split(Emitter *e, const char *macs, bool region,
-                                void (*par)(Emitter *e, const void *ctx),
-                                void (*loop)(Emitter *e, const void *ctx), const void *ctx);
-
-/* Emits a loop over output tiles twice: split over OpenMP threads when it
- * has at least NAME_PARALLEL_MIN multiply-adds (macs, a C expression), and
- * on the calling thread otherwise. The branch sits outside the pragma because
- * even a team of one costs libgomp about a microsecond per loop: digits
- * 64-32-10 at batch 1 trained 4 times slower built with -fopenmp. */
-void emit_parallel(Emitter *e, const char *macs,
-                   void (*loop)(Emitter *e, const void *ctx), const void *ctx)
-{
-    emit_parallel2(e, macs, loop, loop, ctx);
-}
-
-/* The same with a different loop order for the threads (par) than serially. */
-void emit_parallel2(Emitter *e, const char *macs, void (*par)(Emitter *e, const void *ctx),
-                    void (*loop)(Emitter *e, const void *ctx), const void *ctx)
-{
-    emit_parallel_split(e, macs, false, par, loop, ctx);
-}
-
-/* region: par is a block that divides the work among the team itself (under
- * NAME_PARALLEL, omp_get_thread_num() and the rest of <omp.h>), not a loop
- * for NAME_PARALLEL_FOR to divide. */
+/* Emits the work twice: split over OpenMP threads when it has at least
+ * NAME_PARALLEL_MIN multiply-adds (macs, a C expression), and on the calling
+ * thread otherwise. The branch sits outside the pragma because even a team of
+ * one costs libgomp about a microsecond per loop: digits 64-32-10 at batch 1
+ * trained 4 times slower built with -fopenmp. par is the threads' version:
+ * a loop for NAME_PARALLEL_FOR to divide, or with region a block that divides
+ * the work among the team itself (under NAME_PARALLEL, with <omp.h>); loop is
+ * the calling thread's. */
 static void emit_parallel_split(Emitter *e, const char *macs, bool region,
                                 void (*par)(Emitter *e, const void *ctx),
                                 void (*loop)(Emitter *e, const void *ctx), const void *ctx)
@@ -66,6 +49,13 @@ static void emit_parallel_split(Emitter *e, const char *macs, bool region,
     emit_brace(e);
     loop(e, ctx);
     emit_close(e);
+}
+
+/* One loop, the same for the threads (split by NAME_PARALLEL_FOR) as serially. */
+void emit_parallel(Emitter *e, const char *macs,
+                   void (*loop)(Emitter *e, const void *ctx), const void *ctx)
+{
+    emit_parallel_split(e, macs, false, loop, loop, ctx);
 }
 
 typedef struct {
@@ -206,28 +196,40 @@ static const char *mask_at(Emitter *e, const Tiles *t, const char *r, const char
     return arena_printf(e->a, "%s + (size_t)%s * %d + (size_t)%s", t->mask, r, t->ldc, j);
 }
 
+/* Row r (a C expression) across every column strip: a 12- or 6-row tile with
+ * gemm12 or gemm6 (rows == 12, 6) or a single row with gemm1. */
+static void one_row_strip(Emitter *e, const Tiles *t, const char *r, const char *j, int halves,
+                          int rows)
+{
+    const char *name = rows == 12 ? "gemm12" : rows == 6 ? "gemm6" : "gemm1";
+    int cont = 4 * e->indent + (int)strlen(e->p) + (int)strlen(name) + 2;  /* under the first argument */
+    if (rows > 1)
+        emit_line(e, "%s_%s(%s + (size_t)%s * %d + %s, %d, %s + (size_t)%s * %s, %s, %s,\n"
+                     "%*s%s + %s, %d, %s, %d, %d, %s, %s);", e->p, name, t->c, r, t->ldc, j, t->ldc,
+                  t->a, r, t->rsa, t->rsa, t->csa, cont, "", t->b, j, t->ldb, t->k, t->mode, halves,
+                  mask_at(e, t, r, j), lr_arg(e, t));
+    else
+        emit_line(e, "%s_%s(%s + (size_t)%s * %d + %s, %s + (size_t)%s * %s, %s,\n"
+                     "%*s%s + %s, %d, %s, %d, %d, %s, %s);", e->p, name, t->c, r, t->ldc, j, t->a, r,
+                  t->rsa, t->csa, cont, "", t->b, j, t->ldb, t->k, t->mode, halves,
+                  mask_at(e, t, r, j), lr_arg(e, t));
+}
+
 /* One column strip of `halves` x NR columns starting at column j (a C
  * expression): 12-row tiles, a 6-row one, then the rows left one at a time. */
 static void tile_strip(Emitter *e, const Tiles *t, const char *j, int halves)
 {
     emit_line(e, "int r = 0;");
-    emit_line(e, "for (; r + 12 <= %s; r += 12)", t->rows);
-    emit_line(e, "    %s_gemm12(%s + (size_t)r * %d + (size_t)%s, %d, %s + (size_t)r * %s, %s, %s,",
-              e->p, t->c, t->ldc, j, t->ldc, t->a, t->rsa, t->rsa, t->csa);
-    emit_line(e, "%*s%s + (size_t)%s, %d, %s, %d, %d, %s, %s);", (int)strlen(e->p) + 12, "", t->b,
-              j, t->ldb, t->k, t->mode, halves, mask_at(e, t, "r", j), lr_arg(e, t));
+    emit_open(e, "for (; r + 12 <= %s; r += 12)", t->rows);
+    one_row_strip(e, t, "r", j, halves, 12);
+    emit_close(e);
     emit_open(e, "if (r + 6 <= %s)", t->rows);
-    emit_line(e, "%s_gemm6(%s + (size_t)r * %d + (size_t)%s, %d, %s + (size_t)r * %s, %s, %s,",
-              e->p, t->c, t->ldc, j, t->ldc, t->a, t->rsa, t->rsa, t->csa);
-    emit_line(e, "%*s%s + (size_t)%s, %d, %s, %d, %d, %s, %s);", (int)strlen(e->p) + 7, "", t->b, j,
-              t->ldb, t->k, t->mode, halves, mask_at(e, t, "r", j), lr_arg(e, t));
+    one_row_strip(e, t, "r", j, halves, 6);
     emit_line(e, "r += 6;");
     emit_close(e);
-    emit_line(e, "for (; r < %s; r++)", t->rows);
-    emit_line(e, "    %s_gemm1(%s + (size_t)r * %d + (size_t)%s, %s + (size_t)r * %s, %s, "
-                 "%s + (size_t)%s, %d, %s, %d, %d,", e->p, t->c, t->ldc, j, t->a, t->rsa, t->csa,
-              t->b, j, t->ldb, t->k, t->mode, halves);
-    emit_line(e, "%*s%s, %s);", (int)strlen(e->p) + 11, "", mask_at(e, t, "r", j), lr_arg(e, t));
+    emit_open(e, "for (; r < %s; r++)", t->rows);
+    one_row_strip(e, t, "r", j, halves, 1);
+    emit_close(e);
 }
 
 static void tiled_loop(Emitter *e, const void *ctx)
@@ -236,7 +238,7 @@ static void tiled_loop(Emitter *e, const void *ctx)
     int nr = tile_cols(e), pairs = t->cols / (2 * nr);
     if (pairs > 0) {
         emit_open(e, "for (int jb = 0; jb < %d; jb++)", pairs);
-        emit_line(e, "const int j = jb * %d;", 2 * nr);
+        emit_line(e, "const size_t j = (size_t)jb * %d;", 2 * nr);
         tile_strip(e, t, "j", 2);
         emit_close(e);
     }
@@ -245,29 +247,6 @@ static void tiled_loop(Emitter *e, const void *ctx)
         tile_strip(e, t, arena_printf(e->a, "%d", pairs * 2 * nr), 1);
         emit_close(e);
     }
-}
-
-/* Row r (a C expression) across every column strip: a 12- or 6-row tile with
- * gemm12 or gemm6 (rows == 12, 6) or a single row with gemm1. */
-static void one_row_strip(Emitter *e, const Tiles *t, const char *r, const char *j, int halves,
-                          int rows)
-{
-    int cont = 4 * e->indent + (int)strlen(e->p) + 7;     /* under the first argument */
-    if (rows == 12)
-        emit_line(e, "%s_gemm12(%s + (size_t)%s * %d + %s, %d, %s + (size_t)%s * %s, %s, %s,\n"
-                     "%*s%s + %s, %d, %s, %d, %d, %s, %s);", e->p, t->c, r, t->ldc, j, t->ldc, t->a, r,
-                  t->rsa, t->rsa, t->csa, cont + 1, "", t->b, j, t->ldb, t->k, t->mode, halves,
-                  mask_at(e, t, r, j), lr_arg(e, t));
-    else if (rows == 6)
-        emit_line(e, "%s_gemm6(%s + (size_t)%s * %d + %s, %d, %s + (size_t)%s * %s, %s, %s,\n"
-                     "%*s%s + %s, %d, %s, %d, %d, %s, %s);", e->p, t->c, r, t->ldc, j, t->ldc, t->a, r,
-                  t->rsa, t->rsa, t->csa, cont, "", t->b, j, t->ldb, t->k, t->mode, halves,
-                  mask_at(e, t, r, j), lr_arg(e, t));
-    else
-        emit_line(e, "%s_gemm1(%s + (size_t)%s * %d + %s, %s + (size_t)%s * %s, %s,\n"
-                     "%*s%s + %s, %d, %s, %d, %d, %s, %s);", e->p, t->c, r, t->ldc, j, t->a, r, t->rsa,
-                  t->csa, cont, "", t->b, j, t->ldb, t->k, t->mode, halves,
-                  mask_at(e, t, r, j), lr_arg(e, t));
 }
 
 static void row_across(Emitter *e, const Tiles *t, const char *r, int rows)

@@ -8,11 +8,12 @@
 # Environment: BENCH_TIME (seconds per repeat, default 0.25), BENCH_REPS
 # (repeats, default 5), BENCH_PAIRS (back-to-back 1- and 2-thread pairs for
 # the 2-thread targets, default 7), BENCH_NETS (default "xor iris digits mnist wide"),
-# BENCH_OUT (default docs/performance.md). Timing lives here, never in `make test`.
+# BENCH_OUT (default docs/performance.md), BENCH_WORK (build products and raw
+# results, default B/bench). Timing lives here, never in `make test`.
 set -u
 B=${1:-build}
 OUT=${BENCH_OUT:-docs/performance.md}
-W=$B/bench
+W=${BENCH_WORK:-$B/bench}
 NETS=${BENCH_NETS:-xor iris digits mnist wide}
 export BENCH_TIME=${BENCH_TIME:-0.25} BENCH_REPS=${BENCH_REPS:-5}
 BENCH_PAIRS=${BENCH_PAIRS:-7}
@@ -172,6 +173,7 @@ for n in $NETS; do
     fi
     log "$n: inference, one sample"
     OMP_NUM_THREADS=1 run "$W/bench_netc.$n" "$d" 1 infer
+    OMP_NUM_THREADS=1 run "$W/bench_netc.$n" "$d" 1 chain
     OMP_NUM_THREADS=1 run "$W/bench_netc-O2.$n" "$d" 1 infer
     run "$W/bench_hand" "$n" "$d" 1 infer
     [ $have_fann = 1 ] && run "$W/bench_fann" "$n" "$d" 1 infer

@@ -123,7 +123,7 @@ static int bench_cmp(const void *a, const void *b)
 typedef void (*BenchStep)(void *ctx, long steps);
 
 /* Calibrates, repeats and prints one RESULT line. For mode "train" the figure
- * is samples/s (batch samples per step); for "infer" it is ns per call. */
+ * is samples/s (batch samples per step); for "infer" and "chain" it is ns per call. */
 static inline void bench_run(const char *impl, const char *net, const char *mode, int batch,
                              int threads, BenchStep step, void *ctx)
 {
@@ -144,7 +144,7 @@ static inline void bench_run(const char *impl, const char *net, const char *mode
         steps *= 2;
     }
     double v[64];
-    int infer = strcmp(mode, "infer") == 0;
+    int infer = strcmp(mode, "infer") == 0 || strcmp(mode, "chain") == 0;
     for (int r = 0; r < reps; r++) {
         double t0 = bench_now();
         step(ctx, steps);

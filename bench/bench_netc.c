@@ -2,10 +2,14 @@
  * Compiled once per net and per flag set against the generated NAME.c:
  *   cc FLAGS -DNET=mnist -DNET_UPPER=MNIST -DNET_HEADER='"mnist.h"' -DIMPL='"netc"' \
  *      bench_netc.c mnist.c -lm
- * Usage: bench_netc DATA.bin BATCHES [infer]
+ * Usage: bench_netc DATA.bin BATCHES [infer|chain]
  * A training step is NAME_sgd_step on the next BATCH samples: the gradient and
  * the plain SGD update p -= lr * g in one generated call (bit for bit the same
  * as NAME_loss_grad and then the update); inference is NAME_forward on one sample.
+ * `chain` times inference calls that each wait for the previous one's output
+ * (its first output times 0 added to the next input), so a call's time is the
+ * latency of its chain of dependent operations; independent calls (`infer`)
+ * can overlap in the CPU, as a training step's forward pass cannot.
  * Built with -fopenmp and run on 2 threads it also times `netc-split`: the
  * caller splits each batch over the two threads (split_steps). With BENCH_FTZ
  * set it reports as `netc-ftz`: the caller has set the x86 flags that flush
@@ -91,10 +95,26 @@ static void infer_steps(void *vc, long steps)
     }
 }
 
+/* Inference calls in a dependency chain: the next input is x + 0 * y[0]
+ * (the same values for any finite y: without -ffast-math the compiler keeps
+ * the product), so no call starts before the last one ends. */
+static void chain_steps(void *vc, long steps)
+{
+    Ctx *c = vc;
+    real x[K(_INPUT_SIZE)];
+    for (long s = 0; s < steps; s++) {
+        if (c->pos >= c->d.n) c->pos = 0;
+        const real *xd = c->d.x + c->pos * c->d.in, dep = (real)0 * c->y[0];
+        for (int k = 0; k < K(_INPUT_SIZE); k++) x[k] = xd[k] + dep;
+        FN(_forward)(c->y, c->params, x, 1, c->work);
+        c->pos++;
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_netc DATA.bin BATCHES [infer]\n");
+        fprintf(stderr, "usage: bench_netc DATA.bin BATCHES [infer|chain]\n");
         return 2;
     }
     const char *impl = IMPL;
@@ -133,6 +153,12 @@ int main(int argc, char **argv)
     if (argc > 3 && strcmp(argv[3], "infer") == 0) {
         FN(_init_params)(c.params, 1);
         bench_run(IMPL, net, "infer", 1, threads, infer_steps, &c);
+        return 0;
+    }
+    if (argc > 3 && strcmp(argv[3], "chain") == 0) {
+        FN(_init_params)(c.params, 1);
+        memset(c.y, 0, sizeof(real) * K(_OUTPUT_SIZE));
+        bench_run(IMPL, net, "chain", 1, threads, chain_steps, &c);
         return 0;
     }
     for (int k = 0; k < nb; k++) {

@@ -146,8 +146,8 @@ def main():
         med = r[k // 2] if k % 2 else 0.5 * (r[k // 2 - 1] + r[k // 2])
         return med, r[0], r[-1], k
 
-    def infer(impl, net):
-        r = res.get((impl, net, "infer", 1, 1))
+    def infer(impl, net, mode="infer"):
+        r = res.get((impl, net, mode, 1, 1))
         return r[0] if r else None
 
     def gflops(net, sps):
@@ -233,7 +233,13 @@ def main():
       "connections one sample at a time, so its batch B costs B single-sample passes). "
       "Its `fann_get_total_connections` equals the parameter count of each net.")
     p("- **Inference** is one sample per call (`NAME_forward` with n = 1, `fann_run`, "
-      "`model(x[i:i+1])`), reported as latency per call.")
+      "`model(x[i:i+1])`), reported as latency per call. Consecutive calls on different "
+      "samples are independent, so the CPU can start one before the last has finished. "
+      "netc's *chained* column takes that away: each call's input is the next sample plus "
+      "0 × the previous call's first output (the same numbers; without `-ffast-math` the "
+      "compiler keeps the product), so a call's time is the latency of its chain of "
+      "dependent operations, as in a training step at batch 1, whose forward pass waits for "
+      "the previous step's update.")
     p("- **Timing**: per configuration, the step count doubles until a run lasts 1/8 of "
       f"`BENCH_TIME` = {meta.get('bench_time', '0.25')} s (this is also the warm-up), is "
       "scaled to `BENCH_TIME`, then runs `BENCH_REPS` times; the tables give the median and "
@@ -523,9 +529,20 @@ def main():
                     "update feeds the next step's forward pass, and xor's forward pass alone "
                     "is two dependent sigmoids, each an exponential and a division in a row, "
                     "then the loss, two layers of backward and the update; that chain of "
-                    "latencies, not the arithmetic, sets the step time. Batches of 32 "
-                    "overlap 32 independent chains, which is where the 10× is met (digits "
-                    "and xor).")
+                    "latencies, not the arithmetic, sets the step time.")
+            chain = [(net, infer("netc", net, "chain"), train("netc", net, 1, 1),
+                      train("fann", net, 1, 1)) for net in ("xor", "iris")]
+            chain = [c_ for c_ in chain if all(c_[1:])]
+            if chain:
+                txt += (" Measured: one forward pass that waits for the previous one's output "
+                        "(the chained inference column below) takes "
+                        + "; ".join(f"{fmt_ns(ch)} on {net} (a whole step {1e9 / st:.0f} ns, "
+                                    f"10× FANN {1e8 / fa_:.0f} ns)" for net, ch, st, fa_ in chain)
+                        + ", so where the 10× step is shorter than that, no schedule of the "
+                        "backward pass and the update can reach it: the forward chain alone "
+                        "is longer.")
+            txt += (" Batches of 32 overlap 32 independent chains, which is where the 10× "
+                    "is met (digits and xor).")
         notes.append(txt)
     sz = sizes.get("mnist") or sizes.get("wide")
     if sz and top_isa == "avx512" and int(sz.get("m512", "0")) == 0 and int(sz.get("m256", "0")) > 0:
@@ -687,12 +704,17 @@ def main():
                         "earlier run of this page): a hand-written copy of this "
                         "chain took 46 ns before the change below, 22 ns with the tanh left out, "
                         "29 ns with the softmax's exp left out and 10 ns with both, so the two "
-                        "2-ulp functions' latency is most of it, and consecutive calls overlap "
-                        "little. Their polynomials now go by Estrin's scheme (exp's degree-5 one "
+                        "2-ulp functions' latency is most of it. Their polynomials now go by Estrin's scheme (exp's degree-5 one "
                         "3 multiply-adds deep instead of 5) and exp rounds x / ln 2 to nearest "
                         "(no 1/2 added before a floor): one vector through a chain of calls took 22 ns for "
                         "tanhf16 and 13.5 ns for expf8, 29 and 20 ns before (still within 2 ulp, "
-                        "every float checked by `make ulp`). Tried and dropped: the same "
+                        "every float checked by `make ulp`)" +
+                        (f". On this machine one call that waits for the previous one's "
+                         f"output takes {fmt_ns(infer('netc', net, 'chain'))}, and independent "
+                         f"calls overlap to {fmt_ns(v)}: {fmt_ns(goal)} would take a chain about "
+                         f"{v / goal:.1f}× "
+                         "shorter at today's overlap" if infer("netc", net, "chain") else "") +
+                        ". Tried and dropped: the same "
                         "functions in double (1 ulp, and exp was as fast, but tanh took 27 ns: "
                         "widening and narrowing 16 floats cost 14 cycles and the double "
                         "division 12.5; iris inference got 5 ns slower), and a float rational "
@@ -738,14 +760,16 @@ def main():
     # --- inference ----------------------------------------------------------------
     p("## Inference latency, one sample, 1 thread")
     p("")
-    p("Time per call: median [min–max]; GFLOP/s = 2 × params / latency.")
+    p("Time per call: median [min–max]; GFLOP/s = 2 × params / latency. *Chained*: each call "
+      "waits for the previous one's output (see Method), the latency of one forward pass.")
     p("")
-    p("| net | " + " | ".join(label for _, label in INFER_ROWS) + " | netc GFLOP/s |")
-    p("|---|" + "---|" * (len(INFER_ROWS) + 1))
+    rows = INFER_ROWS[:1] + [("netc", "netc -O3 -march=native, chained")] + INFER_ROWS[1:]
+    p("| net | " + " | ".join(label for _, label in rows) + " | netc GFLOP/s |")
+    p("|---|" + "---|" * (len(rows) + 1))
     for net, desc, bs in NETS:
         cells = []
-        for impl, _ in INFER_ROWS:
-            r = res.get((impl, net, "infer", 1, 1))
+        for k, (impl, _) in enumerate(rows):
+            r = res.get((impl, net, "chain" if k == 1 else "infer", 1, 1))
             cells.append(f"{fmt_ns(r[0])} [{fmt_ns(r[1])}–{fmt_ns(r[2])}]" if r else "–")
         v = infer("netc", net)
         if all(c_ == "–" for c_ in cells):

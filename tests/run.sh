@@ -8,7 +8,7 @@
 # minutes and names itself, instead of running into CI's time limit unseen.
 B=${1:-build}
 shift
-GROUPS_ALL="unit diag robust fuzz cli fmt summary doctest golden gradcheck torch formulas export train results valgrind examples install"
+GROUPS_ALL="unit diag robust fuzz cli fmt summary doctest golden gradcheck torch formulas export train results bench valgrind examples install"
 if [ $# -gt 0 ]; then groups=$1; shift; else groups=$GROUPS_ALL; fi
 limit=${TEST_GROUP_LIMIT:-1500}
 

@@ -82,8 +82,8 @@ int main(int argc, char **argv)
     Ctx c;
     memset(&c, 0, sizeof c);
     c.d = bench_load(argv[2]);
-    c.in = malloc(sizeof(fann_type *) * (size_t)c.d.n);
-    c.out = malloc(sizeof(fann_type *) * (size_t)c.d.n);
+    c.in = bench_alloc(sizeof(fann_type *) * (size_t)c.d.n);
+    c.out = bench_alloc(sizeof(fann_type *) * (size_t)c.d.n);
     for (int k = 0; k < c.d.n; k++) {
         c.in[k] = c.d.x + (size_t)k * c.d.in;
         c.out[k] = c.d.t + (size_t)k * c.d.out;
@@ -93,6 +93,7 @@ int main(int argc, char **argv)
     if (argc > 4 && strcmp(argv[4], "infer") == 0) {
         c.ann = make(net);
         bench_run("fann", argv[1], "infer", 1, 1, infer_steps, &c);
+        fann_destroy(c.ann);
         return 0;
     }
     int batches[8], nb = bench_batches(argv[3], batches, 8);

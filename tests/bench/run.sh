@@ -16,6 +16,20 @@ if ! BENCH_NETS="xor iris" BENCH_TIME=0.02 BENCH_REPS=1 BENCH_PAIRS=1 BENCH_OUT=
 fi
 echo "ok   bench/run"
 
+if grep -q '^bench: failed:' "$tmp/log"; then
+    grep '^bench: failed:' "$tmp/log" | head -5; echo "FAIL bench/drivers: a driver exited with an error"
+else
+    echo "ok   bench/drivers (every run exited 0)"
+fi
+
+# Every driver's standard error (a sanitizer's report under SANITIZE=1, a loss
+# gone bad, a size mismatch) is collected here; a clean run leaves it empty.
+if [ -s "$tmp/work/errors.txt" ]; then
+    head -20 "$tmp/work/errors.txt"; echo "FAIL bench/errors: the drivers wrote to standard error"
+else
+    echo "ok   bench/errors (the drivers wrote nothing to standard error)"
+fi
+
 # RESULT lines: every netc configuration, with a positive median.
 for want in "impl=netc net=xor mode=train batch=1 " "impl=netc net=xor mode=train batch=32 " \
             "impl=netc net=iris mode=train batch=32 " "impl=netc-O2 net=iris mode=train batch=1 " \

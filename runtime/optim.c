@@ -10,6 +10,25 @@
 #include "netrt.h"
 #include "optim_impl.h"
 
+/* The update loops below are compiled three times on x86-64 Linux (gcc, or
+ * clang 14 and later): for AVX-512, for AVX2 and for the baseline, and the
+ * loader picks the widest the CPU has (an ifunc; valgrind's CPU has no
+ * AVX-512 and gets AVX2). libnetrt is built once for any x86-64 machine,
+ * yet Adam's sqrt and divisions run 16 floats at a time where they can.
+ * Each copy does the same IEEE operations in the same order, so the results
+ * are identical to the bit (tests/unit/test_optim.c checks them against the
+ * formulas one value at a time): nothing may fuse a multiply and an add,
+ * which gcc's -std=c99 already rules out and clang is told here. */
+#if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) && \
+    (defined(__clang__) ? __clang_major__ >= 14 : defined(__GNUC__))
+#define NETRT_WIDEST __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define NETRT_WIDEST
+#endif
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 static const char *const optim_names[] = {
     "sgd", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "lbfgs", NULL
 };
@@ -118,7 +137,7 @@ typedef struct {
 
 /* SGD: g' = g + wd p; v = mu v + g'; p -= lr (nesterov ? g' + mu v : v).
  * Branches sit outside the loops so each loop vectorizes; g + 0 p is g. */
-static void sgd_f64(double *restrict p, const double *restrict g, double *restrict v, size_t n,
+NETRT_WIDEST static void sgd_f64(double *restrict p, const double *restrict g, double *restrict v, size_t n,
                     const Hyper *h)
 {
     const double lr = h->lr, wd = h->wd, mu = h->mu;
@@ -139,7 +158,7 @@ static void sgd_f64(double *restrict p, const double *restrict g, double *restri
     }
 }
 
-static void sgd_f32(float *restrict p, const float *restrict g, float *restrict v, size_t n,
+NETRT_WIDEST static void sgd_f32(float *restrict p, const float *restrict g, float *restrict v, size_t n,
                     const Hyper *h)
 {
     const float lr = (float)h->lr, wd = (float)h->wd, mu = (float)h->mu;
@@ -161,7 +180,7 @@ static void sgd_f32(float *restrict p, const float *restrict g, float *restrict 
 }
 
 /* Adagrad: s += g'^2; p -= lr g' / (sqrt(s) + eps). */
-static void adagrad_f64(double *restrict p, const double *restrict g, double *restrict s, size_t n,
+NETRT_WIDEST static void adagrad_f64(double *restrict p, const double *restrict g, double *restrict s, size_t n,
                         const Hyper *h)
 {
     const double lr = h->lr, wd = h->wd, eps = h->eps;
@@ -172,7 +191,7 @@ static void adagrad_f64(double *restrict p, const double *restrict g, double *re
     }
 }
 
-static void adagrad_f32(float *restrict p, const float *restrict g, float *restrict s, size_t n,
+NETRT_WIDEST static void adagrad_f32(float *restrict p, const float *restrict g, float *restrict s, size_t n,
                         const Hyper *h)
 {
     const float lr = (float)h->lr, wd = (float)h->wd, eps = (float)h->eps;
@@ -185,7 +204,7 @@ static void adagrad_f32(float *restrict p, const float *restrict g, float *restr
 
 /* RMSprop: a = rho a + (1 - rho) g'^2; with momentum b = mu b + g' / (sqrt(a) + eps),
  * p -= lr b; without, p -= lr g' / (sqrt(a) + eps). */
-static void rmsprop_f64(double *restrict p, const double *restrict g, double *restrict a,
+NETRT_WIDEST static void rmsprop_f64(double *restrict p, const double *restrict g, double *restrict a,
                         double *restrict b, size_t n, const Hyper *h)
 {
     const double lr = h->lr, wd = h->wd, rho = h->rho, c = 1.0 - h->rho, eps = h->eps;
@@ -202,7 +221,7 @@ static void rmsprop_f64(double *restrict p, const double *restrict g, double *re
     }
 }
 
-static void rmsprop_f32(float *restrict p, const float *restrict g, float *restrict a,
+NETRT_WIDEST static void rmsprop_f32(float *restrict p, const float *restrict g, float *restrict a,
                         float *restrict b, size_t n, const Hyper *h)
 {
     const float lr = (float)h->lr, wd = (float)h->wd, rho = (float)h->rho;
@@ -221,7 +240,7 @@ static void rmsprop_f32(float *restrict p, const float *restrict g, float *restr
 
 /* Adadelta: a = rho a + (1 - rho) g'^2; dx = sqrt(u + eps) / sqrt(a + eps) g';
  * u = rho u + (1 - rho) dx^2; p -= lr dx. */
-static void adadelta_f64(double *restrict p, const double *restrict g, double *restrict a,
+NETRT_WIDEST static void adadelta_f64(double *restrict p, const double *restrict g, double *restrict a,
                          double *restrict u, size_t n, const Hyper *h)
 {
     const double lr = h->lr, wd = h->wd, rho = h->rho, c = 1.0 - h->rho, eps = h->eps;
@@ -234,7 +253,7 @@ static void adadelta_f64(double *restrict p, const double *restrict g, double *r
     }
 }
 
-static void adadelta_f32(float *restrict p, const float *restrict g, float *restrict a,
+NETRT_WIDEST static void adadelta_f32(float *restrict p, const float *restrict g, float *restrict a,
                          float *restrict u, size_t n, const Hyper *h)
 {
     const float lr = (float)h->lr, wd = (float)h->wd, rho = (float)h->rho;
@@ -251,7 +270,7 @@ static void adadelta_f32(float *restrict p, const float *restrict g, float *rest
 /* Adam: m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2;
  * p -= lr / (1 - b1^t) m / (sqrt(v) / sqrt(1 - b2^t) + eps).
  * AdamW first decays p *= 1 - lr wd and leaves g unchanged. */
-static void adam_f64(double *restrict p, const double *restrict g, double *restrict m,
+NETRT_WIDEST static void adam_f64(double *restrict p, const double *restrict g, double *restrict m,
                      double *restrict v, size_t n, const Hyper *h)
 {
     const double wd = h->decoupled ? 0.0 : h->wd, b1 = h->b1, b2 = h->b2;
@@ -267,7 +286,7 @@ static void adam_f64(double *restrict p, const double *restrict g, double *restr
     }
 }
 
-static void adam_f32(float *restrict p, const float *restrict g, float *restrict m,
+NETRT_WIDEST static void adam_f32(float *restrict p, const float *restrict g, float *restrict m,
                      float *restrict v, size_t n, const Hyper *h)
 {
     const float wd = h->decoupled ? 0.0f : (float)h->wd, b1 = (float)h->b1, b2 = (float)h->b2;

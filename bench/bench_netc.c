@@ -150,15 +150,11 @@ int main(int argc, char **argv)
     const char *name = strrchr(argv[1], '/') ? strrchr(argv[1], '/') + 1 : argv[1];
     char net[64];
     snprintf(net, sizeof net, "%.*s", (int)strcspn(name, "."), name);
-    if (argc > 3 && strcmp(argv[3], "infer") == 0) {
+    if (argc > 3 && (strcmp(argv[3], "infer") == 0 || strcmp(argv[3], "chain") == 0)) {
         FN(_init_params)(c.params, 1);
-        bench_run(IMPL, net, "infer", 1, threads, infer_steps, &c);
-        return 0;
-    }
-    if (argc > 3 && strcmp(argv[3], "chain") == 0) {
-        FN(_init_params)(c.params, 1);
-        memset(c.y, 0, sizeof(real) * K(_OUTPUT_SIZE));
-        bench_run(IMPL, net, "chain", 1, threads, chain_steps, &c);
+        memset(c.y, 0, sizeof(real) * K(_OUTPUT_SIZE));   /* chain's first 0 * y[0] */
+        bench_run(IMPL, net, argv[3], 1, threads,
+                  strcmp(argv[3], "chain") == 0 ? chain_steps : infer_steps, &c);
         return 0;
     }
     for (int k = 0; k < nb; k++) {

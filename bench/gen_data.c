@@ -26,12 +26,10 @@ int main(int argc, char **argv)
     const BenchNet *net = bench_net(argv[1]);
     int32_t hdr[3] = {atoi(argv[2]), net->sizes[0], net->sizes[net->nlayers]};
     int n = hdr[0], in = hdr[1], out = hdr[2];
-    float *x = malloc(sizeof(float) * (size_t)n * in), *t = calloc((size_t)n * out, sizeof(float));
-    int32_t *label = malloc(sizeof(int32_t) * (size_t)n);
-    if (!x || !t || !label) {
-        fprintf(stderr, "gen_data: out of memory for %d samples\n", n);
-        return 1;
-    }
+    float *x = bench_alloc(sizeof(float) * (size_t)n * in);
+    float *t = bench_alloc(sizeof(float) * (size_t)n * out);
+    int32_t *label = bench_alloc(sizeof(int32_t) * (size_t)n);
+    memset(t, 0, sizeof(float) * (size_t)n * out);
     for (int i = 0; i < n; i++) {
         for (int j = 0; j < in; j++) x[(size_t)i * in + j] = (float)next_uniform();
         if (out == 1) {
@@ -43,16 +41,10 @@ int main(int argc, char **argv)
         }
     }
     FILE *f = fopen(argv[3], "wb");
-    int ok = f && fwrite(hdr, sizeof hdr, 1, f) == 1 &&
-             fwrite(x, sizeof(float), (size_t)n * in, f) == (size_t)n * in &&
-             fwrite(t, sizeof(float), (size_t)n * out, f) == (size_t)n * out &&
-             fwrite(label, sizeof(int32_t), (size_t)n, f) == (size_t)n;
-    if (f && fclose(f) != 0)
-        ok = 0;
-    free(x);
-    free(t);
-    free(label);
-    if (!ok) {
+    if (!f || fwrite(hdr, sizeof hdr, 1, f) != 1 ||
+        fwrite(x, sizeof(float), (size_t)n * in, f) != (size_t)n * in ||
+        fwrite(t, sizeof(float), (size_t)n * out, f) != (size_t)n * out ||
+        fwrite(label, sizeof(int32_t), (size_t)n, f) != (size_t)n || fclose(f) != 0) {
         fprintf(stderr, "gen_data: cannot write %s\n", argv[3]);
         return 1;
     }

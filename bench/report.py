@@ -34,12 +34,13 @@ TRAIN_ROWS = [
     ("openblas", 2, "OpenBLAS C trainer"),
     ("openblas-haswell", 1, "OpenBLAS C trainer, Haswell (AVX2) kernel"),
 ]
-INFER_ROWS = [
-    ("netc", "netc -O3 -march=native"),
-    ("netc-O2", "netc -O2"),
-    ("hand", "hand-written -ffast-math"),
-    ("fann", "FANN fann_run"),
-    ("torch", "PyTorch (inference_mode, 1 thread)"),
+INFER_ROWS = [  # implementation, bench mode, column label
+    ("netc", "infer", "netc -O3 -march=native"),
+    ("netc", "chain", "netc -O3 -march=native, chained"),
+    ("netc-O2", "infer", "netc -O2"),
+    ("hand", "infer", "hand-written -ffast-math"),
+    ("fann", "infer", "FANN fann_run"),
+    ("torch", "infer", "PyTorch (inference_mode, 1 thread)"),
 ]
 
 
@@ -694,6 +695,7 @@ def main():
                 if own >= 5:
                     txt += f"; {own:.0f}% in the generated code's own exp/tanh"
             if net == "iris":
+                chained = infer("netc", net, "chain")
                 txt += ("; one sample's forward pass is a chain of dependent steps: the "
                         "4→16 layer (four 512-bit vectors of 4 rows each times x, summed per "
                         "128-bit lane and permuted back to row order), 16 tanh (one 16-lane "
@@ -704,16 +706,15 @@ def main():
                         "earlier run of this page): a hand-written copy of this "
                         "chain took 46 ns before the change below, 22 ns with the tanh left out, "
                         "29 ns with the softmax's exp left out and 10 ns with both, so the two "
-                        "2-ulp functions' latency is most of it. Their polynomials now go by Estrin's scheme (exp's degree-5 one "
-                        "3 multiply-adds deep instead of 5) and exp rounds x / ln 2 to nearest "
+                        "2-ulp functions' latency is most of it. Their polynomials now go by "
+                        "Estrin's scheme (exp's degree-5 one 3 multiply-adds deep instead of 5) and exp rounds x / ln 2 to nearest "
                         "(no 1/2 added before a floor): one vector through a chain of calls took 22 ns for "
                         "tanhf16 and 13.5 ns for expf8, 29 and 20 ns before (still within 2 ulp, "
                         "every float checked by `make ulp`)" +
                         (f". On this machine one call that waits for the previous one's "
-                         f"output takes {fmt_ns(infer('netc', net, 'chain'))}, and independent "
-                         f"calls overlap to {fmt_ns(v)}: {fmt_ns(goal)} would take a chain about "
-                         f"{v / goal:.1f}× "
-                         "shorter at today's overlap" if infer("netc", net, "chain") else "") +
+                         f"output takes {fmt_ns(chained)}, and independent calls overlap to "
+                         f"{fmt_ns(v)}: {fmt_ns(goal)} would take a chain about {v / goal:.1f}× "
+                         "shorter at today's overlap" if chained else "") +
                         ". Tried and dropped: the same "
                         "functions in double (1 ulp, and exp was as fast, but tanh took 27 ns: "
                         "widening and narrowing 16 floats cost 14 cycles and the double "
@@ -763,13 +764,12 @@ def main():
     p("Time per call: median [min–max]; GFLOP/s = 2 × params / latency. *Chained*: each call "
       "waits for the previous one's output (see Method), the latency of one forward pass.")
     p("")
-    rows = INFER_ROWS[:1] + [("netc", "netc -O3 -march=native, chained")] + INFER_ROWS[1:]
-    p("| net | " + " | ".join(label for _, label in rows) + " | netc GFLOP/s |")
-    p("|---|" + "---|" * (len(rows) + 1))
+    p("| net | " + " | ".join(label for _, _, label in INFER_ROWS) + " | netc GFLOP/s |")
+    p("|---|" + "---|" * (len(INFER_ROWS) + 1))
     for net, desc, bs in NETS:
         cells = []
-        for k, (impl, _) in enumerate(rows):
-            r = res.get((impl, net, "chain" if k == 1 else "infer", 1, 1))
+        for impl, mode, _ in INFER_ROWS:
+            r = res.get((impl, net, mode, 1, 1))
             cells.append(f"{fmt_ns(r[0])} [{fmt_ns(r[1])}–{fmt_ns(r[2])}]" if r else "–")
         v = infer("netc", net)
         if all(c_ == "–" for c_ in cells):

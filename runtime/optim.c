@@ -137,7 +137,8 @@ typedef struct {
 
 /* SGD: g' = g + wd p; v = mu v + g'; p -= lr (nesterov ? g' + mu v : v).
  * Branches sit outside the loops so each loop vectorizes; g + 0 p is g. */
-NETRT_WIDEST static void sgd_f64(double *restrict p, const double *restrict g, double *restrict v, size_t n,
+NETRT_WIDEST
+static void sgd_f64(double *restrict p, const double *restrict g, double *restrict v, size_t n,
                     const Hyper *h)
 {
     const double lr = h->lr, wd = h->wd, mu = h->mu;
@@ -158,7 +159,8 @@ NETRT_WIDEST static void sgd_f64(double *restrict p, const double *restrict g, d
     }
 }
 
-NETRT_WIDEST static void sgd_f32(float *restrict p, const float *restrict g, float *restrict v, size_t n,
+NETRT_WIDEST
+static void sgd_f32(float *restrict p, const float *restrict g, float *restrict v, size_t n,
                     const Hyper *h)
 {
     const float lr = (float)h->lr, wd = (float)h->wd, mu = (float)h->mu;
@@ -180,7 +182,8 @@ NETRT_WIDEST static void sgd_f32(float *restrict p, const float *restrict g, flo
 }
 
 /* Adagrad: s += g'^2; p -= lr g' / (sqrt(s) + eps). */
-NETRT_WIDEST static void adagrad_f64(double *restrict p, const double *restrict g, double *restrict s, size_t n,
+NETRT_WIDEST
+static void adagrad_f64(double *restrict p, const double *restrict g, double *restrict s, size_t n,
                         const Hyper *h)
 {
     const double lr = h->lr, wd = h->wd, eps = h->eps;
@@ -191,7 +194,8 @@ NETRT_WIDEST static void adagrad_f64(double *restrict p, const double *restrict 
     }
 }
 
-NETRT_WIDEST static void adagrad_f32(float *restrict p, const float *restrict g, float *restrict s, size_t n,
+NETRT_WIDEST
+static void adagrad_f32(float *restrict p, const float *restrict g, float *restrict s, size_t n,
                         const Hyper *h)
 {
     const float lr = (float)h->lr, wd = (float)h->wd, eps = (float)h->eps;
@@ -204,7 +208,8 @@ NETRT_WIDEST static void adagrad_f32(float *restrict p, const float *restrict g,
 
 /* RMSprop: a = rho a + (1 - rho) g'^2; with momentum b = mu b + g' / (sqrt(a) + eps),
  * p -= lr b; without, p -= lr g' / (sqrt(a) + eps). */
-NETRT_WIDEST static void rmsprop_f64(double *restrict p, const double *restrict g, double *restrict a,
+NETRT_WIDEST
+static void rmsprop_f64(double *restrict p, const double *restrict g, double *restrict a,
                         double *restrict b, size_t n, const Hyper *h)
 {
     const double lr = h->lr, wd = h->wd, rho = h->rho, c = 1.0 - h->rho, eps = h->eps;
@@ -221,7 +226,8 @@ NETRT_WIDEST static void rmsprop_f64(double *restrict p, const double *restrict 
     }
 }
 
-NETRT_WIDEST static void rmsprop_f32(float *restrict p, const float *restrict g, float *restrict a,
+NETRT_WIDEST
+static void rmsprop_f32(float *restrict p, const float *restrict g, float *restrict a,
                         float *restrict b, size_t n, const Hyper *h)
 {
     const float lr = (float)h->lr, wd = (float)h->wd, rho = (float)h->rho;
@@ -240,7 +246,8 @@ NETRT_WIDEST static void rmsprop_f32(float *restrict p, const float *restrict g,
 
 /* Adadelta: a = rho a + (1 - rho) g'^2; dx = sqrt(u + eps) / sqrt(a + eps) g';
  * u = rho u + (1 - rho) dx^2; p -= lr dx. */
-NETRT_WIDEST static void adadelta_f64(double *restrict p, const double *restrict g, double *restrict a,
+NETRT_WIDEST
+static void adadelta_f64(double *restrict p, const double *restrict g, double *restrict a,
                          double *restrict u, size_t n, const Hyper *h)
 {
     const double lr = h->lr, wd = h->wd, rho = h->rho, c = 1.0 - h->rho, eps = h->eps;
@@ -253,7 +260,8 @@ NETRT_WIDEST static void adadelta_f64(double *restrict p, const double *restrict
     }
 }
 
-NETRT_WIDEST static void adadelta_f32(float *restrict p, const float *restrict g, float *restrict a,
+NETRT_WIDEST
+static void adadelta_f32(float *restrict p, const float *restrict g, float *restrict a,
                          float *restrict u, size_t n, const Hyper *h)
 {
     const float lr = (float)h->lr, wd = (float)h->wd, rho = (float)h->rho;
@@ -270,7 +278,8 @@ NETRT_WIDEST static void adadelta_f32(float *restrict p, const float *restrict g
 /* Adam: m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2;
  * p -= lr / (1 - b1^t) m / (sqrt(v) / sqrt(1 - b2^t) + eps).
  * AdamW first decays p *= 1 - lr wd and leaves g unchanged. */
-NETRT_WIDEST static void adam_f64(double *restrict p, const double *restrict g, double *restrict m,
+NETRT_WIDEST
+static void adam_f64(double *restrict p, const double *restrict g, double *restrict m,
                      double *restrict v, size_t n, const Hyper *h)
 {
     const double wd = h->decoupled ? 0.0 : h->wd, b1 = h->b1, b2 = h->b2;
@@ -286,7 +295,8 @@ NETRT_WIDEST static void adam_f64(double *restrict p, const double *restrict g, 
     }
 }
 
-NETRT_WIDEST static void adam_f32(float *restrict p, const float *restrict g, float *restrict m,
+NETRT_WIDEST
+static void adam_f32(float *restrict p, const float *restrict g, float *restrict m,
                      float *restrict v, size_t n, const Hyper *h)
 {
     const float wd = h->decoupled ? 0.0f : (float)h->wd, b1 = (float)h->b1, b2 = (float)h->b2;

@@ -591,14 +591,22 @@ def main():
                     "re-reads its 3 rows of x from L2. What would close it: the forward pass "
                     "as a broadcast GEMM like the other two, over W packed transposed once a "
                     "step (no horizontal sums, x read once per tile of 12 or more samples). "
-                    "The weight gradient loses to where its operands sit: its broadcasts read "
-                    "dz down a column, one cache line per sample, and 512 reals apart (2 KB) "
-                    "those lines fall into 2 of L1's 64 sets. Packing dz into 12-row panels "
-                    "first (48 contiguous bytes a sample) took wide b128 from 36.7 k/s to "
-                    "39.0 k/s, and packing x's 32-column strips as well to 40.1 k/s (+9%); "
-                    "mnist b128 gained 4–6% and mnist b32 nothing (the generated code edited "
-                    "by hand, interleaved medians of 3 runs, same Intel Xeon, 2026-12-06). "
-                    "Adopting it needs a packing buffer of out × batch reals in the workspace")
+                    "On the Intel Xeon of 2026-12-06's evening run (225 GFLOP/s a core) that "
+                    "did not hold: the forward pass through gemm12 over W packed transposed "
+                    "(12 samples of x broadcast at a time, k in blocks of 256), edited into "
+                    "the generated code by hand, trained wide b128 at 26.6 k/s with the "
+                    "transposition each step and 33.5 k/s with it left out, against 34.3 k/s "
+                    "for the dot tiles. There the 3 × 8 tile on rows in L1 ran at 150–156 "
+                    "GFLOP/s (67–69% of peak) and gemm12 on packed operands at 165–179 "
+                    "(74–80%), so no kernel alone gets far past 75%. The weight gradient "
+                    "also lost to where dz sits: its broadcasts read one value per sample "
+                    "from rows 512 reals apart (2 KB), which fall into 2 of L1's 64 sets. "
+                    "The generated code now copies each 6- or 12-row tile of dz^T into a "
+                    "panel first (`NAME_pack`): wide b128 3–9% faster in interleaved runs, "
+                    "mnist b128 4–6%, b32 unchanged. Packing x's 32-column strips as well "
+                    "added 1–3% by hand; the input gradient's operands packed the same way, "
+                    "nothing. What is left is mostly the forward dot tile's ceiling: 11 "
+                    "vector loads per 24 multiply-adds and six horizontal sums per tile")
         notes.append(txt + ".")
     flushed = []
     for net, _, batches in NETS:

@@ -149,6 +149,33 @@ static bool has_gradient(const IrInstr *f)
     return f->out->kind == VAL_SCALAR || f->out->grad != NULL;
 }
 
+/* A blocked layer's weight gradient dW = dz^T x broadcasts dz down its columns,
+ * one value per sample from rows `out` reals apart; with out a power of two
+ * those rows share a handful of L1 sets and evict each other. emit_gemm.c
+ * first copies each 6- or 12-row tile of dz^T into a contiguous panel of this
+ * scratch (tile at row r: from r * batch on), so the widest layer that can
+ * have such tiles (6 rows, a vector's 8 or 16 columns) needs out reals per
+ * sample. Whether it is blocked is the emitter's choice, made later. */
+static void reserve_pack(Arena *a, IrGraph *g, size_t *work)
+{
+    int widest = 0;
+    for (int i = 0; i < g->nbwd; i++) {
+        const IrInstr *b = g->bwd[i];
+        if (b->op == IR_LINEAR_DW && b->out->rows >= 6 && b->out->cols >= 8 &&
+            b->out->rows > widest)
+            widest = b->out->rows;
+    }
+    if (widest == 0)
+        return;
+    IrValue *v = arena_alloc(a, sizeof *v);
+    v->id = -1;
+    v->kind = VAL_ACT_GRAD;
+    v->name = "pack";
+    v->size = widest;
+    v->offset = ir_work_place(work, widest);
+    g->pack = v;
+}
+
 void autodiff(Arena *a, IrGraph *g)
 {
     Ad ad = {a, g, NULL};
@@ -170,5 +197,6 @@ void autodiff(Arena *a, IrGraph *g)
             v->offset = ir_work_place(&work, v->size);
         }
     }
+    reserve_pack(a, g, &work);
     g->work_total = work;
 }

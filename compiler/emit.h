@@ -55,6 +55,7 @@ struct Emitter {
     bool need_dot8;             /* and the forward tiles 8 outputs wide */
     bool need_dot_rows;         /* NAME_dot in vector builds too: rows past the last tile */
     bool need_relu4;            /* and a fused relu's store */
+    bool need_pack;             /* and the weight gradients' panel copy */
     bool need_hsum4, need_lanesum4; /* without the dot tiles: one-sample vector forms */
     bool need_parallel;         /* the OpenMP loop macro */
     bool need_omp_region;       /* and the region macro, with <omp.h> */
@@ -93,6 +94,8 @@ const char *emit_where(Emitter *e, const AstStmt *st);
 /* emit_ops.c: one kernel function per instruction, and the call that runs it. */
 void emit_kernel(Emitter *e, const IrInstr *ins);
 void emit_kernel_call(Emitter *e, const IrInstr *ins, const char *batch);
+/* Whether a weight gradient takes the packing scratch pk (its layer's tiles pack dz). */
+bool emit_dw_packs(const Emitter *e, const IrInstr *dw);
 /* The C expression for a value's storage, e.g. "work + (size_t)n * 4". */
 const char *emit_value_ptr(Emitter *e, const IrValue *v, const char *batch);
 

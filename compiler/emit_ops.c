@@ -160,6 +160,8 @@ static Sig signature(const Emitter *e, const IrInstr *ins)
     }
     case IR_LINEAR_DW:
         arg(&s, "dw", o, true), arg(&s, "dz", in[0], false), arg(&s, "x", in[1], false);
+        if (emit_dw_packs(e, ins))
+            arg(&s, "pk", e->g->pack, true);
         break;
     case IR_LINEAR_DB:
         arg(&s, "db", o, true), arg(&s, "dz", in[0], false);
@@ -1418,6 +1420,15 @@ void emit_kernel(Emitter *e, const IrInstr *ins)
         emit_dw_step_kernel(e, ins);
 }
 
+/* Whether weight gradient dw (an IR_LINEAR_DW) is a blocked layer's, whose
+ * tiles of 6 and 12 rows copy dz^T into the packing scratch first (emit_gemm.c)
+ * and so take it as argument pk. Training build only. */
+bool emit_dw_packs(const Emitter *e, const IrInstr *dw)
+{
+    return !e->value_ptr && e->g->pack && dw->op == IR_LINEAR_DW && dw->out->rows >= 6 &&
+           dw->out->cols >= (e->dbl ? 8 : 16) && !unrolled(e, dw);   /* some tile has 6 rows */
+}
+
 /* ---- a blocked layer's weight gradient taken straight into the SGD step ---- */
 
 /* Whether NAME_sgd_step takes weight gradient dw (an IR_LINEAR_DW of a blocked
@@ -1456,9 +1467,11 @@ static void emit_dw_step_kernel(Emitter *e, const IrInstr *dw)
         arena_printf(e->a, "const %s *restrict dz", e->R),
         arena_printf(e->a, "const %s *restrict x", e->R),
         "int batch",
-        arena_printf(e->a, "%s lr", e->R)
+        arena_printf(e->a, "%s lr", e->R),
+        arena_printf(e->a, "%s *restrict pk", e->R)
     };
-    emit_list(e, arena_printf(e->a, "static void %s_step", kernel_name(e, dw)), items, 5, ")");
+    emit_list(e, arena_printf(e->a, "static void %s_step", kernel_name(e, dw)), items,
+              emit_dw_packs(e, dw) ? 6 : 5, ")");
     emit_brace(e);
     emit_gemm_dw_step(e, dw);
     emit_close(e);
@@ -1468,10 +1481,12 @@ static void emit_dw_step_kernel(Emitter *e, const IrInstr *dw)
 void emit_dw_step_call(Emitter *e, const IrInstr *dw, const char *batch)
 {
     const IrValue *w = dw->out->grad_of;
+    bool packs = emit_dw_packs(e, dw);
     const char *items[] = {
         arena_printf(e->a, "params + %zu", w->offset), emit_value_ptr(e, dw->in[0], batch),
-        emit_value_ptr(e, dw->in[1], batch), batch, "lr"
+        emit_value_ptr(e, dw->in[1], batch), batch, "lr",
+        packs ? emit_value_ptr(e, e->g->pack, batch) : NULL
     };
     emit_line(e, "/* %s -= lr * its gradient, never stored */", emit_comment_safe(e, w->name));
-    emit_list(e, arena_printf(e->a, "%s_step", kernel_name(e, dw)), items, 5, ");");
+    emit_list(e, arena_printf(e->a, "%s_step", kernel_name(e, dw)), items, packs ? 6 : 5, ");");
 }

@@ -111,7 +111,9 @@ typedef struct {
     int nparams, cap_params;
     size_t num_params;      /* total reals */
     size_t work_fwd;        /* reals per sample needed by the forward pass */
-    size_t work_total;      /* forward + gradients */
+    size_t work_total;      /* forward + gradients (+ pack) */
+    IrValue *pack;          /* the weight gradients' packing scratch in work, or NULL
+                             * (emit_gemm.c; not in values: no instruction names it) */
     bool has_dropout;
 } IrGraph;
 

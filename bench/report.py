@@ -588,7 +588,7 @@ def main():
                     "the kernel of the earlier runs). The forward 3 × 8 dot tile alone, on "
                     "rows in L1, reached 86 G at 784 inputs and 89 G at 1024: each call ends "
                     "in six horizontal sums of four vectors, and each tile of 24 outputs "
-                    "re-reads its 3 rows of x from L2. What would close it: the forward pass "
+                    "re-reads its 3 rows of x from L2. What the earlier runs proposed to close it: the forward pass "
                     "as a broadcast GEMM like the other two, over W packed transposed once a "
                     "step (no horizontal sums, x read once per tile of 12 or more samples). "
                     "On the Intel Xeon of 2026-12-06's evening run (225 GFLOP/s a core) that "
@@ -603,7 +603,7 @@ def main():
                     "from rows 512 reals apart (2 KB), which fall into 2 of L1's 64 sets. "
                     "The generated code now copies each 6- or 12-row tile of dz^T into a "
                     "panel first (`NAME_pack`): wide b128 3–9% faster in interleaved runs, "
-                    "mnist b128 4–6%, b32 unchanged. Packing x's 32-column strips as well "
+                    "mnist b128 2–6%, b32 unchanged. Packing x's 32-column strips as well "
                     "added 1–3% by hand; the input gradient's operands packed the same way, "
                     "nothing. What is left is mostly the forward dot tile's ceiling: 11 "
                     "vector loads per 24 multiply-adds and six horizontal sums per tile")

@@ -972,7 +972,7 @@ bool emit_linear_one_simd(Emitter *e, const IrInstr *ins,
 /* The panel copy of pack_tile: out x batch reals per layer against out x in x
  * batch multiply-adds. On an Intel Xeon with two 512-bit FMA ports it made
  * 784-512-512-10 at batch 128 train 3-9% faster than with dz^T read in place
- * (interleaved runs), mnist 784-128-10 4-6%; batch 32 did not change. */
+ * (interleaved runs), mnist 784-128-10 2-6%; batch 32 did not change. */
 static void emit_pack(Emitter *e)
 {
     emit_line(e, "/* p[q * rows + i] = a[i * rsa + q * csa], i < rows, q < k: a tile's rows of a");

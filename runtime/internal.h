@@ -13,6 +13,17 @@
 
 #include "netrt.h"
 
+/* A loop over parameters compiled three times on x86-64 Linux (gcc, or clang
+ * 14 and later): for AVX-512, for AVX2 and for the baseline; the loader picks
+ * the widest the CPU has (an ifunc; valgrind's CPU has no AVX-512 and gets
+ * AVX2). Put it on its own line above the function. */
+#if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) && \
+    (defined(__clang__) ? __clang_major__ >= 14 : defined(__GNUC__))
+#define NETRT_WIDEST __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define NETRT_WIDEST
+#endif
+
 /* ---- idx.c ---- */
 enum { NETRT_FILE_PLAIN, NETRT_FILE_GZIP, NETRT_FILE_IDX };
 /* What path holds, from its first bytes: IDX (plain or gzipped), other gzip, or

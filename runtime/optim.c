@@ -7,24 +7,17 @@
 #include <string.h>
 
 #include "checked.h"
+#include "internal.h"
 #include "netrt.h"
 #include "optim_impl.h"
 
-/* The update loops below are compiled three times on x86-64 Linux (gcc, or
- * clang 14 and later): for AVX-512, for AVX2 and for the baseline, and the
- * loader picks the widest the CPU has (an ifunc; valgrind's CPU has no
- * AVX-512 and gets AVX2). libnetrt is built once for any x86-64 machine,
- * yet Adam's sqrt and divisions run 16 floats at a time where they can.
- * Each copy does the same IEEE operations in the same order, so the results
- * are identical to the bit (tests/unit/test_optim.c checks them against the
- * formulas one value at a time): nothing may fuse a multiply and an add,
- * which gcc's -std=c99 already rules out and clang is told here. */
-#if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) && \
-    (defined(__clang__) ? __clang_major__ >= 14 : defined(__GNUC__))
-#define NETRT_WIDEST __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define NETRT_WIDEST
-#endif
+/* The update loops below are compiled once per ISA (NETRT_WIDEST, internal.h):
+ * libnetrt is built once for any x86-64 machine, yet Adam's sqrt and divisions
+ * run 16 floats at a time where they can. Each copy does the same IEEE
+ * operations in the same order, so the results are identical to the bit
+ * (tests/unit/test_optim.c checks them against the formulas one value at a
+ * time): nothing may fuse a multiply and an add, which gcc's -std=c99 already
+ * rules out and clang is told here. */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #endif

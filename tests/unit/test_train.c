@@ -162,7 +162,6 @@ static void test_overflowing_update_stops(void)
     netrt_dataset_free(&ds);
 }
 
-/* Known parameters: loss, accuracy, mse and r2 against values computed here. */
 /* The vectorized check finds a NaN or an infinity at every position of every
  * length (the vector part and the tail), in float and double, and nothing else. */
 static void test_any_nonfinite(void)
@@ -189,6 +188,7 @@ static void test_any_nonfinite(void)
     CHECK(wrong == 0);
 }
 
+/* Known parameters: loss, accuracy, mse and r2 against values computed here. */
 static void test_evaluate_classification(void)
 {
     NetrtDataset ds;

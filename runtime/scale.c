@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "checked.h"
+#include "internal.h"
 #include "netrt.h"
 
 int netrt_scale_parse(const char *name, NetrtScale *kind)
@@ -104,16 +105,25 @@ int netrt_scaler_fit(NetrtScaler *s, NetrtScale kind, const NetrtDataset *ds)
     return 0;
 }
 
+/* One row at a time, the float values in a loop of their own (the double copy,
+ * when there is one, in another) so that the compiler vectorizes the divisions:
+ * with the copy's test inside one loop they ran one value at a time, 3.8% of a
+ * five-epoch MNIST run. */
+NETRT_WIDEST
 void netrt_scaler_apply(const NetrtScaler *s, NetrtDataset *ds)
 {
     if (s->kind == NETRT_SCALE_NONE)
         return;
+    const size_t nf = (size_t)s->n;
+    const double *mean = s->mean, *sd = s->std;
     for (int r = 0; r < ds->rows; r++) {
-        for (int j = 0; j < s->n; j++) {
-            size_t i = (size_t)r * (size_t)s->n + (size_t)j;
-            ds->x[i] = (float)((ds->x[i] - s->mean[j]) / s->std[j]);
-            if (ds->x64)
-                ds->x64[i] = (ds->x64[i] - s->mean[j]) / s->std[j];
+        float *x = ds->x + (size_t)r * nf;
+        for (size_t j = 0; j < nf; j++)
+            x[j] = (float)((x[j] - mean[j]) / sd[j]);
+        if (ds->x64) {
+            double *x64 = ds->x64 + (size_t)r * nf;
+            for (size_t j = 0; j < nf; j++)
+                x64[j] = (x64[j] - mean[j]) / sd[j];
         }
     }
 }

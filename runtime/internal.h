@@ -16,7 +16,8 @@
 /* A loop over parameters compiled three times on x86-64 Linux (gcc, or clang
  * 14 and later): for AVX-512, for AVX2 and for the baseline; the loader picks
  * the widest the CPU has (an ifunc; valgrind's CPU has no AVX-512 and gets
- * AVX2). Put it on its own line above the function. */
+ * AVX2). Put it on its own line above a static function: clang 14 gives a
+ * public one no symbol of its plain name, and the fuzz build failed to link. */
 #if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) && \
     (defined(__clang__) ? __clang_major__ >= 14 : defined(__GNUC__))
 #define NETRT_WIDEST __attribute__((target_clones("avx512f", "avx2", "default")))

@@ -118,6 +118,8 @@ void emit_gemm_dx(Emitter *e, const IrInstr *ins);
 void emit_gemm_dw(Emitter *e, const IrInstr *ins);
 void emit_gemm_dw_step(Emitter *e, const IrInstr *ins);
 void emit_gemm_helpers(Emitter *e);
+/* Whether a rows x cols product has a 6- or 12-row tile. */
+bool emit_gemm_has_tiles(const Emitter *e, int rows, int cols);
 /* The vector forms of an unrolled layer's one-sample forward; see emit_gemm.c. */
 bool emit_linear_one_simd(Emitter *e, const IrInstr *ins,
                           void (*scalar_rows)(Emitter *e, const IrInstr *ins, int from));

@@ -24,6 +24,13 @@ static int tile_cols(const Emitter *e)
     return e->dbl ? 8 : 16;
 }
 
+/* Whether a rows x cols product gets a tile of 6 or 12 rows: at least 6 rows
+ * and one strip of tile_cols columns. */
+bool emit_gemm_has_tiles(const Emitter *e, int rows, int cols)
+{
+    return rows >= 6 && cols >= tile_cols(e);
+}
+
 /* ---- layer kernels ---- */
 
 /* Emits the work twice: split over OpenMP threads when it has at least
@@ -218,10 +225,10 @@ static void one_row_strip(Emitter *e, const Tiles *t, const char *r, const char 
                   a, rsa, csa, cont, "", t->b, j, t->ldb, t->k, t->mode, halves,
                   mask_at(e, t, r, j), lr_arg(e, t));
     else
-        emit_line(e, "%s_%s(%s + (size_t)%s * %d + %s, %s + (size_t)%s * %s, %s,\n"
-                     "%*s%s + %s, %d, %s, %d, %d, %s, %s);", e->p, name, t->c, r, t->ldc, j, t->a, r,
-                  t->rsa, t->csa, cont, "", t->b, j, t->ldb, t->k, t->mode, halves,
-                  mask_at(e, t, r, j), lr_arg(e, t));
+        emit_line(e, "%s_%s(%s + (size_t)%s * %d + %s, %s, %s,\n"
+                     "%*s%s + %s, %d, %s, %d, %d, %s, %s);", e->p, name, t->c, r, t->ldc, j, a, csa,
+                  cont, "", t->b, j, t->ldb, t->k, t->mode, halves, mask_at(e, t, r, j),
+                  lr_arg(e, t));
 }
 
 /* One column strip of `halves` x NR columns starting at column j (a C

@@ -1425,8 +1425,8 @@ void emit_kernel(Emitter *e, const IrInstr *ins)
  * and so take it as argument pk. Training build only. */
 bool emit_dw_packs(const Emitter *e, const IrInstr *dw)
 {
-    return !e->value_ptr && e->g->pack && dw->op == IR_LINEAR_DW && dw->out->rows >= 6 &&
-           dw->out->cols >= (e->dbl ? 8 : 16) && !unrolled(e, dw);   /* some tile has 6 rows */
+    return !e->value_ptr && e->g->pack && dw->op == IR_LINEAR_DW &&
+           emit_gemm_has_tiles(e, dw->out->rows, dw->out->cols) && !unrolled(e, dw);
 }
 
 /* ---- a blocked layer's weight gradient taken straight into the SGD step ---- */

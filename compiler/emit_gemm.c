@@ -737,10 +737,11 @@ static void emit_gemm6(Emitter *e)
               tile_cols(e));
     emit_line(e, " * (halves is 1 or 2), into c[r * ldc + j] by mode: 0 c = s (0 where a mask m");
     emit_line(e, " * is given and m[r * ldc + j] is not above 0), 1 c += s, 2 c -= lr * s */");
-    emit_line(e, "static void %s_gemm6(%s *c, size_t ldc, const %s *a, size_t rsa, size_t csa,", e->p,
-              R, R);
-    emit_fn(e, "%*sconst %s *b, size_t ldb, int k, int mode, int halves, const %s *m, %s lr)",
-            (int)strlen(e->p) + 18, "", R, R, R);
+    emit_line(e, "static %s_NOINLINE void %s_gemm6(%s *c, size_t ldc, const %s *a, size_t rsa,",
+              e->P, e->p, R, R);
+    emit_line(e, "%*ssize_t csa, const %s *b, size_t ldb, int k,",
+              (int)strlen(e->P) + (int)strlen(e->p) + 28, "", R);
+    emit_fn(e, "%*sint mode, int halves, const %s *m, %s lr)", (int)strlen(e->P) + (int)strlen(e->p) + 28, "", R, R);
     per_isa(e, gemm6_simd);
     emit_line(e, "for (int r = 0; r < 6; r++)");
     emit_line(e, "    %s_gemm1(c + (size_t)r * ldc, a + (size_t)r * rsa, csa, b, ldb, k, mode, halves,",
@@ -759,10 +760,11 @@ static void emit_gemm12(Emitter *e)
 {
     const char *R = e->R;
     emit_line(e, "/* gemm6 for rows r < 12 */");
-    emit_line(e, "static void %s_gemm12(%s *c, size_t ldc, const %s *a, size_t rsa, size_t csa,", e->p,
-              R, R);
-    emit_fn(e, "%*sconst %s *b, size_t ldb, int k, int mode, int halves, const %s *m, %s lr)",
-            (int)strlen(e->p) + 19, "", R, R, R);
+    emit_line(e, "static %s_NOINLINE void %s_gemm12(%s *c, size_t ldc, const %s *a, size_t rsa,",
+              e->P, e->p, R, R);
+    emit_line(e, "%*ssize_t csa, const %s *b, size_t ldb, int k,",
+              (int)strlen(e->P) + (int)strlen(e->p) + 29, "", R);
+    emit_fn(e, "%*sint mode, int halves, const %s *m, %s lr)", (int)strlen(e->P) + (int)strlen(e->p) + 29, "", R, R);
     int per_half = tile_cols(e) / simd512(e).L;
     emit_line(e, "#if defined(__AVX512F__)");
     emit_open(e, "if (halves == 2)");
@@ -1018,16 +1020,18 @@ void emit_gemm_helpers(Emitter *e)
         emit_hsums(e);
     if (!dots && !e->need_gemm)
         return;
+    emit_line(e, "/* The tiles stay out of line. Inlined into a layer kernel with a fused");
+    emit_line(e, " * epilogue, gcc 12 reloaded each x vector of a dot tile for every FMA");
+    emit_line(e, " * instead of once per step, and the layer took a third longer; inlined");
+    emit_line(e, " * into an OpenMP region, gemm12 kept its b vectors on the stack, and the");
+    emit_line(e, " * weight gradient ran at half speed on every thread. */");
+    emit_line(e, "#if defined(__GNUC__)");
+    emit_line(e, "#define %s_NOINLINE __attribute__((noinline))", e->P);
+    emit_line(e, "#else");
+    emit_line(e, "#define %s_NOINLINE", e->P);
+    emit_line(e, "#endif");
+    emit_blank(e);
     if (dots) {
-        emit_line(e, "/* The dot tiles stay out of line: inlined into a layer kernel with a fused");
-        emit_line(e, " * epilogue, gcc 12 reloaded each x vector for every FMA instead of once per");
-        emit_line(e, " * step, and the layer took a third longer. */");
-        emit_line(e, "#if defined(__GNUC__)");
-        emit_line(e, "#define %s_NOINLINE __attribute__((noinline))", e->P);
-        emit_line(e, "#else");
-        emit_line(e, "#define %s_NOINLINE", e->P);
-        emit_line(e, "#endif");
-        emit_blank(e);
         emit_dot(e);
         if (e->need_dot) {
             emit_dot_tile(e, 1, 4);

@@ -64,9 +64,11 @@ static inline __m128 mix_hsum4(__m256 a, __m256 b, __m256 c, __m256 d)
 
 #endif
 
-/* The dot tiles stay out of line: inlined into a layer kernel with a fused
- * epilogue, gcc 12 reloaded each x vector for every FMA instead of once per
- * step, and the layer took a third longer. */
+/* The tiles stay out of line. Inlined into a layer kernel with a fused
+ * epilogue, gcc 12 reloaded each x vector of a dot tile for every FMA
+ * instead of once per step, and the layer took a third longer; inlined
+ * into an OpenMP region, gemm12 kept its b vectors on the stack, and the
+ * weight gradient ran at half speed on every thread. */
 #if defined(__GNUC__)
 #define MIX_NOINLINE __attribute__((noinline))
 #else

@@ -56,6 +56,7 @@ struct Emitter {
     bool need_dot_rows;         /* NAME_dot in vector builds too: rows past the last tile */
     bool need_relu4;            /* and a fused relu's store */
     bool need_pack;             /* and the weight gradients' panel copy */
+    unsigned gemm_rows;         /* bit 8, 10, 12: the tiles of 8, 10 and 12 rows called */
     bool need_hsum4, need_lanesum4; /* without the dot tiles: one-sample vector forms */
     bool need_parallel;         /* the OpenMP loop macro */
     bool need_omp_region;       /* and the region macro, with <omp.h> */

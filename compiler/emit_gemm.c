@@ -205,12 +205,13 @@ static const char *mask_at(Emitter *e, const Tiles *t, const char *r, const char
     return arena_printf(e->a, "%s + (size_t)%s * %d + (size_t)%s", t->mask, r, t->ldc, j);
 }
 
-/* Row r (a C expression) across every column strip: a 12- or 6-row tile with
- * gemm12 or gemm6 (rows == 12, 6) or a single row with gemm1. */
+/* Row r (a C expression) across one column strip: a tile of `rows` rows
+ * (gemm6, gemm8, gemm10, gemm12) or a single row with gemm1. */
 static void one_row_strip(Emitter *e, const Tiles *t, const char *r, const char *j, int halves,
                           int rows)
 {
-    const char *name = rows == 12 ? "gemm12" : rows == 6 ? "gemm6" : "gemm1";
+    const char *name = arena_printf(e->a, "gemm%d", rows);
+    e->gemm_rows |= 1u << rows;
     int cont = 4 * e->indent + (int)strlen(e->p) + (int)strlen(name) + 2;  /* under the first argument */
     const char *a = arena_printf(e->a, "%s + (size_t)%s * %s", t->a, r, t->rsa);
     const char *rsa = t->rsa, *csa = t->csa;
@@ -231,54 +232,144 @@ static void one_row_strip(Emitter *e, const Tiles *t, const char *r, const char 
                   lr_arg(e, t));
 }
 
-/* One column strip of `halves` x NR columns starting at column j (a C
- * expression): 12-row tiles, a 6-row one, then the rows left one at a time. */
-static void tile_strip(Emitter *e, const Tiles *t, const char *j, int halves)
+/* What a walk over rows does with the tile of `rows` rows at row r. */
+typedef void (*TileVisit)(Emitter *e, const Tiles *t, const char *r, int rows, const void *arg);
+
+/* Which of the 8- and 10-row tiles (bit 8, bit 10) the walks of rows_n rows
+ * can reach: with rows_n a constant, the walk's last block starts at a
+ * multiple of 6, so what its 12-row tiles leave is 6 + rows_n % 6 or 6 more;
+ * a batch (rows_n 0) can leave anything. */
+static unsigned tail_tiles(int rows_n)
 {
-    emit_line(e, "int r = 0;");
-    emit_open(e, "for (; r + 12 <= %s; r += 12)", t->rows);
-    one_row_strip(e, t, "r", j, halves, 12);
+    int rest = rows_n % 6;
+    if (rows_n == 0 || rest >= 4)
+        return 1u << 8 | 1u << 10;
+    return rest >= 2 ? 1u << 8 : 0;
+}
+
+/* The tiles after the 12-row ones for the `left` rows they leave (6 to 17, or
+ * fewer), in walk_rows' order; returns their count. Single rows are the rest. */
+static int tail_split(int left, unsigned tails, int *sizes)
+{
+    int n = 0;
+    if (left >= 14 && tails & 1u << 8) {
+        sizes[n++] = 8;
+        left -= 8;
+    }
+    for (int rows = 12; rows >= 6; rows -= 2) {
+        if (left >= rows && (rows % 6 == 0 || tails & 1u << rows)) {
+            sizes[n++] = rows;
+            break;
+        }
+    }
+    return n;
+}
+
+/* Rows lo to hi (C expressions) in tiles: 12-row ones while 18 or more rows are
+ * left, then the 6 to 17 left in at most two tiles of 12, 10, 8 or 6 rows
+ * (14 is 8 + 6, 16 is 8 + 8) and a single row if their count is odd. Single
+ * rows (gemm1: two accumulators, so FMA latency, not throughput, sets its pace)
+ * ran at an eighth of a 12-row tile's speed per row, and the rows that a walk
+ * in tiles of 12 and 6 left were single rows whenever the count was not a
+ * multiple of 6: every power of two. Rows 0 to a constant are walked here, by
+ * tail_split; a thread's block or a batch by the same steps in C. */
+static void walk_rows(Emitter *e, const Tiles *t, const char *lo, const char *hi, bool singles,
+                      TileVisit visit, const void *arg)
+{
+    unsigned tails = tail_tiles(t->rows_n);
+    if (t->rows_n > 0 && strcmp(lo, "0") == 0) {
+        int n = t->rows_n, twelves = n >= 18 ? (n - 6) / 12 : 0, r = 12 * twelves, sizes[2];
+        if (twelves > 1) {
+            emit_open(e, "for (int r = 0; r < %d; r += 12)", r);
+            visit(e, t, "r", 12, arg);
+            emit_close(e);
+        } else if (twelves == 1) {
+            visit(e, t, "0", 12, arg);
+        }
+        for (int k = 0, m = tail_split(n - r, tails, sizes); k < m; r += sizes[k++])
+            visit(e, t, arena_printf(e->a, "%d", r), sizes[k], arg);
+        if (singles && r < n) {
+            emit_open(e, "for (int r = %d; r < %d; r++)", r, n);
+            visit(e, t, "r", 1, arg);
+            emit_close(e);
+        }
+        return;
+    }
+    emit_line(e, "int r = %s;", lo);
+    emit_open(e, "for (; r + 18 <= %s; r += 12)", hi);
+    visit(e, t, "r", 12, arg);
     emit_close(e);
-    emit_open(e, "if (r + 6 <= %s)", t->rows);
-    one_row_strip(e, t, "r", j, halves, 6);
-    emit_line(e, "r += 6;");
+    if (tails & 1u << 8) {
+        emit_open(e, "if (%s - r >= 14)", hi);
+        visit(e, t, "r", 8, arg);
+        emit_line(e, "r += 8;");
+        emit_close(e);
+    }
+    emit_open(e, "if (%s - r >= 12)", hi);
+    for (int rows = 12; rows >= 6; rows -= 2) {
+        if (rows < 12) {
+            if (rows != 6 && !(tails & 1u << rows))
+                continue;
+            e->indent--;
+            emit_open(e, "} else if (%s - r >= %d)", hi, rows);
+        }
+        visit(e, t, "r", rows, arg);
+        emit_line(e, "r += %d;", rows);
+    }
     emit_close(e);
-    emit_open(e, "for (; r < %s; r++)", t->rows);
-    one_row_strip(e, t, "r", j, halves, 1);
-    emit_close(e);
+    if (singles) {
+        emit_open(e, "for (; r < %s; r++)", hi);
+        visit(e, t, "r", 1, arg);
+        emit_close(e);
+    }
 }
 
 /* Copies the rows x k block of a at tile row r (a C expression) into its
  * panel: from pack + r * k on, k groups of `rows` consecutive reals, so the
- * micro-kernel's broadcasts walk memory in order (rsa 1, csa rows). */
-static void pack_tile(Emitter *e, const Tiles *t, const char *r, int rows)
+ * micro-kernel's broadcasts walk memory in order (rsa 1, csa rows). Single
+ * rows are read in place. */
+static void pack_tile(Emitter *e, const Tiles *t, const char *r, int rows, const void *arg)
 {
+    (void)arg;
+    if (rows == 1)
+        return;
     e->need_pack = true;
     emit_line(e, "%s_pack(%s + (size_t)%s * (size_t)%s, %s + (size_t)%s * %s, %s, %s, %d, %s);", e->p,
               t->pack, r, t->k, t->a, r, t->rsa, t->rsa, t->csa, rows, t->k);
 }
 
-/* The panels of the serial order's tiles (tile_strip: 12-row ones from row 0,
- * then one of 6), packed once before the column strips all read them. */
-static void pack_tiles(Emitter *e, const Tiles *t)
+/* Whether a walk over t's rows can end in single rows: a batch, or rows_n not
+ * a multiple of 6 (a thread's block can then be shorter than 6 rows). */
+static bool has_singles(const Tiles *t)
 {
-    int twelves = t->rows_n / 12 * 12;
-    if (twelves > 0) {
-        emit_line(e, "for (int r = 0; r < %d; r += 12)", twelves);
-        e->indent++;
-        pack_tile(e, t, "r", 12);
-        e->indent--;
-    }
-    if (t->rows_n - twelves >= 6)
-        pack_tile(e, t, arena_printf(e->a, "%d", twelves), 6);
+    return t->rows_n == 0 || t->rows_n % 6 != 0;
+}
+
+typedef struct {
+    const char *j;
+    int halves;
+} Strip;
+
+static void strip_tile(Emitter *e, const Tiles *t, const char *r, int rows, const void *arg)
+{
+    const Strip *s = arg;
+    one_row_strip(e, t, r, s->j, s->halves, rows);
+}
+
+/* One column strip of `halves` x NR columns starting at column j (a C
+ * expression), down all the rows. */
+static void tile_strip(Emitter *e, const Tiles *t, const char *j, int halves)
+{
+    Strip s = {j, halves};
+    walk_rows(e, t, "0", t->rows, has_singles(t), strip_tile, &s);
 }
 
 static void tiled_loop(Emitter *e, const void *ctx)
 {
     const Tiles *t = ctx;
     int nr = tile_cols(e), pairs = t->cols / (2 * nr);
-    if (t->pack)
-        pack_tiles(e, t);
+    if (t->pack)                /* the panels, packed once before the column strips all read them */
+        walk_rows(e, t, "0", t->rows, false, pack_tile, NULL);
     if (pairs > 0) {
         emit_open(e, "for (int jb = 0; jb < %d; jb++)", pairs);
         emit_line(e, "const size_t j = (size_t)jb * %d;", 2 * nr);
@@ -292,11 +383,13 @@ static void tiled_loop(Emitter *e, const void *ctx)
     }
 }
 
-static void row_across(Emitter *e, const Tiles *t, const char *r, int rows)
+/* The tile at row r across every column strip, its panel packed first. */
+static void row_across(Emitter *e, const Tiles *t, const char *r, int rows, const void *arg)
 {
+    (void)arg;
     int nr = tile_cols(e), pairs = t->cols / (2 * nr);
-    if (t->pack && rows > 1)    /* each thread packs its own tiles' panels */
-        pack_tile(e, t, r, rows);
+    if (t->pack)                /* each thread packs its own tiles' panels */
+        pack_tile(e, t, r, rows, NULL);
     if (pairs > 0) {
         emit_line(e, "for (int jb = 0; jb < %d; jb++)", pairs);
         e->indent++;
@@ -312,10 +405,10 @@ static void row_across(Emitter *e, const Tiles *t, const char *r, int rows)
  * a thread writes the same rows of the tensor that it reads and writes in the
  * update after it (a split by columns made both threads write every row: half
  * of each row's cache lines then moved between the cores, and 2 threads were
- * slower than 1 on mnist at batch 32). It walks its block in 12-row tiles,
- * then a 6-row one, then single rows: a loop over 12-row tiles would split
- * mnist's 128 rows 72 to 56. With them, 2 threads trained mnist 5% faster
- * at batch 32 and 128 than with 6-row tiles, 784-512-512-10 4% at 128. */
+ * slower than 1 on mnist at batch 32). It walks its block as walk_rows does:
+ * a loop over 12-row tiles would split mnist's 128 rows 72 to 56. With them,
+ * 2 threads trained mnist 5% faster at batch 32 and 128 than with 6-row tiles,
+ * 784-512-512-10 4% at 128. */
 static void tiled_rows_loop(Emitter *e, const void *ctx)
 {
     const Tiles *t = ctx;
@@ -325,19 +418,7 @@ static void tiled_rows_loop(Emitter *e, const void *ctx)
     emit_line(e, "const int q = %d / nt, rem = %d %% nt;", tiles, tiles);
     emit_line(e, "const int t0 = th * q + (th < rem ? th : rem), t1 = t0 + q + (th < rem);");
     emit_line(e, "const int hi = t1 * 6 < %d ? t1 * 6 : %d;", t->rows_n, t->rows_n);
-    emit_line(e, "int r = t0 * 6;");
-    emit_open(e, "for (; r + 12 <= hi; r += 12)");
-    row_across(e, t, "r", 12);
-    emit_close(e);
-    emit_open(e, "if (r + 6 <= hi)");
-    row_across(e, t, "r", 6);
-    emit_line(e, "r += 6;");
-    emit_close(e);
-    if (t->rows_n % 6) {
-        emit_open(e, "for (; r < hi; r++)");
-        row_across(e, t, "r", 1);
-        emit_close(e);
-    }
+    walk_rows(e, t, "t0 * 6", "hi", has_singles(t), row_across, NULL);
     emit_close(e);
 }
 
@@ -352,8 +433,11 @@ static void emit_tiled(Emitter *e, const char *c, int ldc, const char *a, const 
     if (main_cols > 0) {
         Tiles t = {c, ldc, a, rsa, csa, b, ldb, rows, main_cols, k, mode, rows_n, mask, pack};
         e->need_gemm = true;
-        emit_parallel_split(e, arena_printf(e->a, "(long)%s * %s * %d", rows, k, cols), rows_n > 0,
-                            rows_n > 0 ? tiled_rows_loop : tiled_loop, tiled_loop, &t);
+        if (rows_n > 0 || main_cols >= 2 * nr)
+            emit_parallel_split(e, arena_printf(e->a, "(long)%s * %s * %d", rows, k, cols),
+                                rows_n > 0, rows_n > 0 ? tiled_rows_loop : tiled_loop, tiled_loop, &t);
+        else    /* a single strip of NR columns, no loop over strips for the threads to split */
+            tiled_loop(e, &t);
     }
     if (main_cols < cols) {     /* the columns left over: one at a time */
         emit_open(e, "for (int r = 0; r < %s; r++)", rows);
@@ -752,31 +836,41 @@ static void emit_gemm6(Emitter *e)
     emit_blank(e);
 }
 
-/* The 12-row tile for AVX-512, whose 32 registers hold its 24 accumulators:
- * half the loads of b per multiply-add of the 6-row tile, and the dW and dx
- * kernels ran 8-12% faster with it on an AVX-512 Xeon (data in L1). Elsewhere
- * it is two 6-row tiles; each sum is the same whichever tile computes it. */
-static void emit_gemm12(Emitter *e)
+/* The tiles of 8, 10 and 12 rows for AVX-512, whose 32 registers hold up to
+ * 24 accumulators: the 12-row one loads b half as often per multiply-add as
+ * the 6-row tile (the dW and dx kernels ran 8-12% faster with it on an
+ * AVX-512 Xeon, data in L1); the 8- and 10-row ones take the rows a column of
+ * 12-row tiles leaves, which single rows took at an eighth of the speed.
+ * Elsewhere it is a 6-row tile and single rows; each sum is the same whichever
+ * tile computes it. */
+static void emit_gemm_rows(Emitter *e, int rows)
 {
     const char *R = e->R;
-    emit_line(e, "/* gemm6 for rows r < 12 */");
-    emit_line(e, "static %s_NOINLINE void %s_gemm12(%s *c, size_t ldc, const %s *a, size_t rsa,",
-              e->P, e->p, R, R);
-    emit_line(e, "%*ssize_t csa, const %s *b, size_t ldb, int k,",
-              (int)strlen(e->P) + (int)strlen(e->p) + 29, "", R);
-    emit_fn(e, "%*sint mode, int halves, const %s *m, %s lr)", (int)strlen(e->P) + (int)strlen(e->p) + 29, "", R, R);
+    emit_line(e, "/* gemm6 for rows r < %d */", rows);
+    int pad = (int)strlen(e->P) + (int)strlen(e->p) + 28 + (rows >= 10);
+    emit_line(e, "static %s_NOINLINE void %s_gemm%d(%s *c, size_t ldc, const %s *a, size_t rsa,",
+              e->P, e->p, rows, R, R);
+    emit_line(e, "%*ssize_t csa, const %s *b, size_t ldb, int k,", pad, "", R);
+    emit_fn(e, "%*sint mode, int halves, const %s *m, %s lr)", pad, "", R, R);
     int per_half = tile_cols(e) / simd512(e).L;
     emit_line(e, "#if defined(__AVX512F__)");
     emit_open(e, "if (halves == 2)");
-    gemm_tile(e, simd512(e), 12, 2 * per_half, "0");
+    gemm_tile(e, simd512(e), rows, 2 * per_half, "0");
     e->indent--;
     emit_open(e, "} else");
-    gemm_tile(e, simd512(e), 12, per_half, "0");
+    gemm_tile(e, simd512(e), rows, per_half, "0");
     emit_close(e);
     emit_line(e, "#else");
     emit_line(e, "%s_gemm6(c, ldc, a, rsa, csa, b, ldb, k, mode, halves, m, lr);", e->p);
-    emit_line(e, "%s_gemm6(c + 6 * ldc, ldc, a + 6 * rsa, rsa, csa, b, ldb, k, mode, halves,", e->p);
-    emit_line(e, "%*sm ? m + 6 * ldc : NULL, lr);", (int)strlen(e->p) + 7, "");
+    if (rows == 12) {
+        emit_line(e, "%s_gemm6(c + 6 * ldc, ldc, a + 6 * rsa, rsa, csa, b, ldb, k, mode, halves,", e->p);
+        emit_line(e, "%*sm ? m + 6 * ldc : NULL, lr);", (int)strlen(e->p) + 7, "");
+    } else {
+        emit_line(e, "for (int r = 6; r < %d; r++)", rows);
+        emit_line(e, "    %s_gemm1(c + (size_t)r * ldc, a + (size_t)r * rsa, csa, b, ldb, k, mode, halves,",
+                  e->p);
+        emit_line(e, "    %*sm ? m + (size_t)r * ldc : NULL, lr);", (int)strlen(e->p) + 10, "");
+    }
     emit_line(e, "#endif");
     emit_close(e);
     emit_blank(e);
@@ -814,9 +908,10 @@ static void emit_gemm1(Emitter *e)
     int nr = tile_cols(e);
     emit_line(e, "/* One row of gemm6: s[j] = sum_p a[p * csa] b[p * ldb + j], j < halves * %d,", nr);
     emit_line(e, " * into c[j] by mode as there */");
-    emit_line(e, "static void %s_gemm1(%s *c, const %s *a, size_t csa, const %s *b, size_t ldb, int k,",
-              e->p, R, R, R);
-    emit_fn(e, "%*sint mode, int halves, const %s *m, %s lr)", (int)strlen(e->p) + 18, "", R, R);
+    emit_line(e, "static %s_NOINLINE void %s_gemm1(%s *c, const %s *a, size_t csa, const %s *b,",
+              e->P, e->p, R, R, R);
+    emit_fn(e, "%*ssize_t ldb, int k, int mode, int halves, const %s *m, %s lr)",
+            (int)strlen(e->P) + (int)strlen(e->p) + 28, "", R, R);
     per_isa(e, gemm1_simd);
     const char *zero = emit_real(e, 0);
     emit_line(e, "%s s[%d];", R, 2 * nr);
@@ -1024,9 +1119,10 @@ void emit_gemm_helpers(Emitter *e)
     emit_line(e, " * epilogue, gcc 12 reloaded each x vector of a dot tile for every FMA");
     emit_line(e, " * instead of once per step, and the layer took a third longer; inlined");
     emit_line(e, " * into an OpenMP region, gemm12 kept its b vectors on the stack, and the");
-    emit_line(e, " * weight gradient ran at half speed on every thread. */");
+    emit_line(e, " * weight gradient ran at half speed on every thread. gemm6 and gemm1 are");
+    emit_line(e, " * the larger tiles' fallback, so one ISA's build may not call them. */");
     emit_line(e, "#if defined(__GNUC__)");
-    emit_line(e, "#define %s_NOINLINE __attribute__((noinline))", e->P);
+    emit_line(e, "#define %s_NOINLINE __attribute__((noinline, unused))", e->P);
     emit_line(e, "#else");
     emit_line(e, "#define %s_NOINLINE", e->P);
     emit_line(e, "#endif");
@@ -1045,7 +1141,9 @@ void emit_gemm_helpers(Emitter *e)
     if (e->need_gemm) {
         emit_gemm1(e);
         emit_gemm6(e);
-        emit_gemm12(e);
+        for (int rows = 8; rows <= 12; rows += 2)
+            if (e->gemm_rows & 1u << rows)
+                emit_gemm_rows(e, rows);
     }
     if (e->need_pack)
         emit_pack(e);

@@ -233,6 +233,43 @@ for n in packed rows16 rows32 drows16 drows8 tile8 dtile8; do
     done
 done
 
+# ---- the same bits on any number of OpenMP threads ----
+# tests/robust/threads_same.c: each blocked layer's rows are split among the
+# threads in blocks of whole 6-row tiles, and each block ends in tiles of 12,
+# 10, 8 or 6 rows and single rows that depend on where it ends. Layers of 36 to
+# 46 outputs (every count of rows past a multiple of 6), batches 1 to 31 (the
+# input gradient's rows) and inputs off the 16- and 8-lane vectors: the
+# -fopenmp build on 1 to 4 threads, every loop split (NAME_PARALLEL_MIN=1),
+# must print what the plain build prints, on the AVX-512 and AVX2 paths.
+printf '%s\n' "network same_f" "input x[45]" "dense a[38] relu" "dense b[46] tanh" \
+    "dense c[41] relu" "dense d[27] sigmoid" "dense e[36] relu" "dense f[37] relu nobias" \
+    "dense y[5] softmax" "loss cross_entropy" > "$tmp/same_f.net"
+printf '%s\n' "network same_d" "precision double" "input x[29]" "dense a[40] relu" \
+    "dense b[27] tanh" "dense y[3] linear" "loss mse" > "$tmp/same_d.net"
+for n in same_f same_d; do
+    d=$tmp/same/$n
+    up=$(echo "$n" | tr a-z A-Z)
+    "$NETC" build "$tmp/$n.net" -o "$d" --unroll-limit 0 > /dev/null ||
+        { echo "FAIL robust/threads-same-$n: netc build"; continue; }
+    for isa in native avx2; do
+        fl="-march=native"; [ $isa = avx2 ] && fl="-mavx2 -mfma"
+        cc_same() { gcc -std=c99 -O3 $fl -Wall -Wextra -Werror "$@" -DNET="$n" -DNETU="$up" \
+                        -DNET_H="\"$n.h\"" -I"$d" tests/robust/threads_same.c "$d/$n.c" -lm; }
+        if ! cc_same -o "$d/plain" 2> "$tmp/err" ||
+           ! cc_same -fopenmp -D"$up"_PARALLEL_MIN=1 -o "$d/omp" 2> "$tmp/err" ||
+           ! "$d/plain" > "$d/want"; then
+            head -5 "$tmp/err"; echo "FAIL robust/threads-same-$n-$isa: build or run"; continue
+        fi
+        for th in 1 2 3 4; do
+            if OMP_NUM_THREADS=$th "$d/omp" > "$d/got" && cmp -s "$d/want" "$d/got"; then
+                echo "ok   robust/threads-same-$n-$isa-$th"
+            else
+                diff "$d/want" "$d/got" | head -4; echo "FAIL robust/threads-same-$n-$isa-$th"
+            fi
+        done
+    done
+done
+
 # ---- thread safety: generated functions called from 4 threads at once ----
 # tests/robust/threads.c against a few networks (dropout, features and graphs,
 # the large-layer kernels, double precision); under ThreadSanitizer when gcc

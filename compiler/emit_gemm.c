@@ -841,7 +841,7 @@ static void emit_gemm6(Emitter *e)
  * the 6-row tile (the dW and dx kernels ran 8-12% faster with it on an
  * AVX-512 Xeon, data in L1); the 8- and 10-row ones take the rows a column of
  * 12-row tiles leaves, which single rows took at an eighth of the speed.
- * Elsewhere it is a 6-row tile and single rows; each sum is the same whichever
+ * Elsewhere they are tiles of 6 and 4 rows; each sum is the same whichever
  * tile computes it. */
 static void emit_gemm_rows(Emitter *e, int rows)
 {
@@ -861,16 +861,38 @@ static void emit_gemm_rows(Emitter *e, int rows)
     gemm_tile(e, simd512(e), rows, per_half, "0");
     emit_close(e);
     emit_line(e, "#else");
-    emit_line(e, "%s_gemm6(c, ldc, a, rsa, csa, b, ldb, k, mode, halves, m, lr);", e->p);
-    if (rows == 12) {
-        emit_line(e, "%s_gemm6(c + 6 * ldc, ldc, a + 6 * rsa, rsa, csa, b, ldb, k, mode, halves,", e->p);
-        emit_line(e, "%*sm ? m + 6 * ldc : NULL, lr);", (int)strlen(e->p) + 7, "");
-    } else {
-        emit_line(e, "for (int r = 6; r < %d; r++)", rows);
-        emit_line(e, "    %s_gemm1(c + (size_t)r * ldc, a + (size_t)r * rsa, csa, b, ldb, k, mode, halves,",
-                  e->p);
-        emit_line(e, "    %*sm ? m + (size_t)r * ldc : NULL, lr);", (int)strlen(e->p) + 10, "");
-    }
+    int first = rows == 8 ? 4 : 6;      /* 8 = 4 + 4, 10 = 6 + 4, 12 = 6 + 6 */
+    emit_line(e, "%s_gemm%d(c, ldc, a, rsa, csa, b, ldb, k, mode, halves, m, lr);", e->p, first);
+    emit_line(e, "%s_gemm%d(c + %d * ldc, ldc, a + %d * rsa, rsa, csa, b, ldb, k, mode, halves,", e->p,
+              rows - first, first, first);
+    emit_line(e, "%*sm ? m + %d * ldc : NULL, lr);", (int)strlen(e->p) + 7, "", first);
+    emit_line(e, "#endif");
+    emit_close(e);
+    emit_blank(e);
+}
+
+/* The 4-row tile of the 8- and 10-row ones where there is no AVX-512: AVX2
+ * holds 4 rows x NR columns in 8 of its 16 registers, enough independent sums
+ * for both FMA units, where the single rows it replaces had 2. */
+static void emit_gemm4(Emitter *e)
+{
+    const char *R = e->R;
+    emit_line(e, "/* gemm6 for rows r < 4 */");
+    int pad = (int)strlen(e->P) + (int)strlen(e->p) + 28;
+    emit_line(e, "static %s_NOINLINE void %s_gemm4(%s *c, size_t ldc, const %s *a, size_t rsa,",
+              e->P, e->p, R, R);
+    emit_line(e, "%*ssize_t csa, const %s *b, size_t ldb, int k,", pad, "", R);
+    emit_fn(e, "%*sint mode, int halves, const %s *m, %s lr)", pad, "", R, R);
+    emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
+    emit_open(e, "for (int h = 0; h < halves; h++)");
+    gemm_tile(e, simd(e), 4, tile_cols(e) / simd(e).L,
+              arena_printf(e->a, "(size_t)h * %d", tile_cols(e)));
+    emit_close(e);
+    emit_line(e, "#else");
+    emit_line(e, "for (int r = 0; r < 4; r++)");
+    emit_line(e, "    %s_gemm1(c + (size_t)r * ldc, a + (size_t)r * rsa, csa, b, ldb, k, mode, halves,",
+              e->p);
+    emit_line(e, "    %*sm ? m + (size_t)r * ldc : NULL, lr);", (int)strlen(e->p) + 10, "");
     emit_line(e, "#endif");
     emit_close(e);
     emit_blank(e);
@@ -1141,6 +1163,8 @@ void emit_gemm_helpers(Emitter *e)
     if (e->need_gemm) {
         emit_gemm1(e);
         emit_gemm6(e);
+        if (e->gemm_rows & (1u << 8 | 1u << 10))
+            emit_gemm4(e);
         for (int rows = 8; rows <= 12; rows += 2)
             if (e->gemm_rows & 1u << rows)
                 emit_gemm_rows(e, rows);

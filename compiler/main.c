@@ -96,6 +96,17 @@ static int parse_unroll(const char *s, int *out)
     return 0;
 }
 
+/* --threads N: 1 to 256 (the generated kernels split over OpenMP threads). */
+static int parse_threads(const char *s, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end || v < 1 || v > 256)
+        return usage_error("--threads expects an integer from 1 to 256, got '%s'", s);
+    *out = (int)v;
+    return 0;
+}
+
 static char *join_path(const char *dir, const char *name, const char *ext)
 {
     size_t n = strlen(dir) + strlen(name) + strlen(ext) + 2;
@@ -197,6 +208,7 @@ static const char *trainer_help(const char *sub)
                "run:       --epochs N --batch N --seed N --patience N --init W --quiet\n"
                "           --progress|--no-progress --log F.csv --plot F.svg\n"
                "           --checkpoint F --checkpoint-every N --resume F --unroll-limit N\n"
+               "           --threads N (the large layers on N threads, same results)\n"
                "Ends with `train: loss L accuracy A%` (or `mse M r2 R`) and, with a test set,\n"
                "`test: ...`. Every flag is described in docs/training.md.\n";
     if (strcmp(sub, "gradcheck") == 0)
@@ -225,11 +237,12 @@ static bool has_flag(int argc, char **argv, const char *flag)
 }
 
 /* netc SUB SPEC [args]: compiles SPEC, then runs `trainer SUB args`. netc's own
- * options (--unroll-limit) are taken out; the trainer checks the rest. */
+ * options (--unroll-limit, --threads) are taken out; the trainer checks the rest. */
 static int cmd_trainer(const char *sub, int argc, char **argv)
 {
     const char *path = NULL;
     EmitOptions eo = {NULL, EMIT_DEFAULT_UNROLL_LIMIT};
+    int threads = 1;
     char **rest = malloc(sizeof(char *) * (size_t)(argc + 3));
     int nrest = 0;
     if (!rest)
@@ -241,6 +254,11 @@ static int cmd_trainer(const char *sub, int argc, char **argv)
             return 0;
         } else if (strcmp(argv[i], "--unroll-limit") == 0 && i + 1 < argc) {
             if (parse_unroll(argv[++i], &eo.unroll_limit)) {
+                free(rest);
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            if (parse_threads(argv[++i], &threads)) {
                 free(rest);
                 return EXIT_USAGE;
             }
@@ -269,7 +287,7 @@ static int cmd_trainer(const char *sub, int argc, char **argv)
         rc = run_scalar(&c, sub, nrest, rest);
     } else if (rc == 0) {
         eo.spec_path = path;
-        rc = run_trainer(&c, &eo, sub, nrest, rest);
+        rc = run_trainer(&c, &eo, threads, sub, nrest, rest);
     }
     free(out);
     free(rest);

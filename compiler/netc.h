@@ -33,8 +33,10 @@ int mkdir_p(const char *path);
 int write_file_atomic(const char *path, const char *text);
 
 /* toolchain.c: build the trainer program for a compiled spec (cached by content
- * hash) and run it with args; returns the trainer's exit status. */
-int run_trainer(Compilation *c, const EmitOptions *eo, const char *sub, int argc, char **argv);
+ * hash) and run it with args; returns the trainer's exit status. threads > 1
+ * builds it with -fopenmp and runs it with OMP_NUM_THREADS=threads. */
+int run_trainer(Compilation *c, const EmitOptions *eo, int threads, const char *sub, int argc,
+                char **argv);
 
 /* netc grad / gradcheck on a scalar graph, in-process. */
 int run_scalar(Compilation *c, const char *sub, int argc, char **argv);

@@ -198,7 +198,8 @@ static int write_sources(const Build *b, const EmittedFiles *f, const char *main
     return 0;
 }
 
-int run_trainer(Compilation *c, const EmitOptions *eo, const char *sub, int argc, char **argv)
+int run_trainer(Compilation *c, const EmitOptions *eo, int threads, const char *sub, int argc,
+                char **argv)
 {
     Runtime rt;
     if (!find_runtime(&rt)) {
@@ -217,7 +218,8 @@ int run_trainer(Compilation *c, const EmitOptions *eo, const char *sub, int argc
     Build b;
     const char *cc = getenv("CC"), *cflags = getenv("NETC_CFLAGS");
     snprintf(b.cc, sizeof b.cc, "%s", cc && *cc ? cc : "cc");
-    snprintf(b.cflags, sizeof b.cflags, "%s", cflags ? cflags : DEFAULT_CFLAGS);
+    snprintf(b.cflags, sizeof b.cflags, "%s%s", cflags ? cflags : DEFAULT_CFLAGS,
+             threads > 1 ? " -fopenmp" : "");
     uint64_t h = 0xcbf29ce484222325ULL;
     h = fnv_str(fnv_str(fnv_str(fnv_str(h, f.header), f.source), f.netrt), main_text);
     h = fnv_str(fnv_str(h, b.cc), b.cflags);
@@ -237,12 +239,20 @@ int run_trainer(Compilation *c, const EmitOptions *eo, const char *sub, int argc
             rc = EXIT_INPUT_ERROR;
         } else if (write_sources(&b, &f, main_text) != 0 ||
                    compile_trainer(&b, &rt, f.base, exe) != 0) {
+            if (threads > 1)
+                fprintf(stderr, "hint: --threads builds with -fopenmp, which needs the "
+                                "compiler's OpenMP runtime (gcc: libgomp; clang: libomp-dev)\n");
             rc = EXIT_INTERNAL;
         }
     }
     emitted_files_free(&f);
     if (rc)
         return rc;
+    if (threads > 1) {          /* the trainer inherits it; the kernels split their rows */
+        char n[16];
+        snprintf(n, sizeof n, "%d", threads);
+        setenv("OMP_NUM_THREADS", n, 1);
+    }
 
     char **targv = arena_alloc(&c->arena, sizeof(char *) * (size_t)(argc + 3));
     targv[0] = exe;

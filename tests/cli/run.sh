@@ -34,6 +34,8 @@ expect unknown-command 2 "$NETC" trian specs/xor.net
 contains unknown-command-suggests "$tmp/err" "did you mean 'train'?"
 expect build-no-spec 2 "$NETC" build
 expect build-bad-unroll 2 "$NETC" build specs/xor.net --unroll-limit lots
+expect train-bad-threads 2 "$NETC" train specs/xor.net --data examples/data/xor.csv --threads 0
+contains train-bad-threads-says "$tmp/err" "--threads expects an integer from 1 to 256, got '0'"
 expect check-unknown-option 2 "$NETC" check --frobnicate specs/xor.net
 expect check-missing-file 1 "$NETC" check no/such/spec.net
 contains check-missing-file-says "$tmp/err" "cannot open 'no/such/spec.net'"

@@ -69,6 +69,20 @@ train xor_seed2 specs/xor.net --data $D/xor.csv --seed 2
 if ! cmp -s "$tmp/xor.weights" "$tmp/xor_seed2.weights"; then echo "ok   train/seed-changes-weights"
 else echo "FAIL train/seed-changes-weights: seed 2 wrote the same weights as seed 1"; fi
 
+# --threads 2: the trainer built with -fopenmp (so it links an OpenMP runtime)
+# and its large layers split over 2 threads (at batch 64, 64 x 64 x 256
+# multiply-adds: above NAME_PARALLEL_MIN), with the same weights to the bit.
+printf '%s\n' "network wide_digits" "input x[64]" "dense h[256] relu" "dense y[10] softmax" \
+    "loss cross_entropy" "train" "  optimizer adam lr=0.001" "  batch 64" "  epochs 3" "  seed 4" \
+    "end" > "$tmp/wide_digits.net"
+NETC_CACHE_DIR=$tmp/cache1 train threads1 "$tmp/wide_digits.net" --data $D/digits.train.csv --threads 1 &&
+NETC_CACHE_DIR=$tmp/cache2 train threads2 "$tmp/wide_digits.net" --data $D/digits.train.csv --threads 2 &&
+if cmp -s "$tmp/threads1.weights" "$tmp/threads2.weights"; then echo "ok   train/threads-same-weights"
+else echo "FAIL train/threads-same-weights: --threads 2 wrote other weights than --threads 1"; fi
+if ! ldd "$tmp"/cache1/*/trainer | grep -q "libgomp\|libomp" &&
+   ldd "$tmp"/cache2/*/trainer | grep -q "libgomp\|libomp"; then echo "ok   train/threads-links-openmp"
+else echo "FAIL train/threads-links-openmp: only the --threads 2 trainer should link an OpenMP runtime"; fi
+
 # predict on the trained XOR: every row classified right.
 if out=$("$NETC" predict specs/xor.net --weights "$tmp/xor.weights" --data $D/xor.csv); then
     bad=$(echo "$out" | tail -n +2 | paste -d, - <(tail -n +2 $D/xor.csv) | awk -F, '($1 >= 0.5) != $NF' | wc -l)

@@ -792,6 +792,17 @@ static void gemm_tile(Emitter *e, Simd v, int rows, int nv, const char *col0)
             emit_line(e, "%s_storeu_%s(c + %d * ldc + %s%d, c%d%d);", P, S, r, col0, q * v.L, r, q);
 }
 
+/* The signature (and opening brace) of the tile of `rows` rows, NAME_gemmROWS. */
+static void tile_signature(Emitter *e, int rows)
+{
+    const char *R = e->R;
+    int pad = (int)strlen(e->P) + (int)strlen(e->p) + 28 + (rows >= 10);
+    emit_line(e, "static %s_NOINLINE void %s_gemm%d(%s *c, size_t ldc, const %s *a, size_t rsa,",
+              e->P, e->p, rows, R, R);
+    emit_line(e, "%*ssize_t csa, const %s *b, size_t ldb, int k,", pad, "", R);
+    emit_fn(e, "%*sint mode, int halves, const %s *m, %s lr)", pad, "", R, R);
+}
+
 /* AVX-512 holds a 6 x 2NR tile in 12 of its 32 registers: with fewer
  * independent accumulators than FMA latency x FMA ports, and a broadcast per
  * FMA, a 6 x NR tile could not keep both FMA units busy. AVX2's 16 registers
@@ -816,16 +827,11 @@ static void gemm6_simd(Emitter *e, Simd v)
 /* The 6 x (halves x NR) tile: c[r][j] (+)= sum_p a[r * rsa + p * csa] b[p * ldb + j]. */
 static void emit_gemm6(Emitter *e)
 {
-    const char *R = e->R;
     emit_line(e, "/* s[r][j] = sum_p a[r * rsa + p * csa] b[p * ldb + j], r < 6, j < halves * %d",
               tile_cols(e));
     emit_line(e, " * (halves is 1 or 2), into c[r * ldc + j] by mode: 0 c = s (0 where a mask m");
     emit_line(e, " * is given and m[r * ldc + j] is not above 0), 1 c += s, 2 c -= lr * s */");
-    emit_line(e, "static %s_NOINLINE void %s_gemm6(%s *c, size_t ldc, const %s *a, size_t rsa,",
-              e->P, e->p, R, R);
-    emit_line(e, "%*ssize_t csa, const %s *b, size_t ldb, int k,",
-              (int)strlen(e->P) + (int)strlen(e->p) + 28, "", R);
-    emit_fn(e, "%*sint mode, int halves, const %s *m, %s lr)", (int)strlen(e->P) + (int)strlen(e->p) + 28, "", R, R);
+    tile_signature(e, 6);
     per_isa(e, gemm6_simd);
     emit_line(e, "for (int r = 0; r < 6; r++)");
     emit_line(e, "    %s_gemm1(c + (size_t)r * ldc, a + (size_t)r * rsa, csa, b, ldb, k, mode, halves,",
@@ -845,13 +851,8 @@ static void emit_gemm6(Emitter *e)
  * tile computes it. */
 static void emit_gemm_rows(Emitter *e, int rows)
 {
-    const char *R = e->R;
     emit_line(e, "/* gemm6 for rows r < %d */", rows);
-    int pad = (int)strlen(e->P) + (int)strlen(e->p) + 28 + (rows >= 10);
-    emit_line(e, "static %s_NOINLINE void %s_gemm%d(%s *c, size_t ldc, const %s *a, size_t rsa,",
-              e->P, e->p, rows, R, R);
-    emit_line(e, "%*ssize_t csa, const %s *b, size_t ldb, int k,", pad, "", R);
-    emit_fn(e, "%*sint mode, int halves, const %s *m, %s lr)", pad, "", R, R);
+    tile_signature(e, rows);
     int per_half = tile_cols(e) / simd512(e).L;
     emit_line(e, "#if defined(__AVX512F__)");
     emit_open(e, "if (halves == 2)");
@@ -876,13 +877,8 @@ static void emit_gemm_rows(Emitter *e, int rows)
  * for both FMA units, where the single rows it replaces had 2. */
 static void emit_gemm4(Emitter *e)
 {
-    const char *R = e->R;
     emit_line(e, "/* gemm6 for rows r < 4 */");
-    int pad = (int)strlen(e->P) + (int)strlen(e->p) + 28;
-    emit_line(e, "static %s_NOINLINE void %s_gemm4(%s *c, size_t ldc, const %s *a, size_t rsa,",
-              e->P, e->p, R, R);
-    emit_line(e, "%*ssize_t csa, const %s *b, size_t ldb, int k,", pad, "", R);
-    emit_fn(e, "%*sint mode, int halves, const %s *m, %s lr)", pad, "", R, R);
+    tile_signature(e, 4);
     emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
     emit_open(e, "for (int h = 0; h < halves; h++)");
     gemm_tile(e, simd(e), 4, tile_cols(e) / simd(e).L,

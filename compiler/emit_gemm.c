@@ -793,6 +793,15 @@ static void gemm_tile(Emitter *e, Simd v, int rows, int nv, const char *col0)
             emit_line(e, "%s_storeu_%s(c + %d * ldc + %s%d, c%d%d);", P, S, r, col0, q * v.L, r, q);
 }
 
+/* A tile's portable form: its `rows` rows one at a time through gemm1. */
+static void rows_by_gemm1(Emitter *e, int rows)
+{
+    emit_line(e, "for (int r = 0; r < %d; r++)", rows);
+    emit_line(e, "    %s_gemm1(c + (size_t)r * ldc, a + (size_t)r * rsa, csa, b, ldb, k, mode, halves,",
+              e->p);
+    emit_line(e, "    %*sm ? m + (size_t)r * ldc : NULL, lr);", (int)strlen(e->p) + 10, "");
+}
+
 /* The signature (and opening brace) of the tile of `rows` rows, NAME_gemmROWS. */
 static void tile_signature(Emitter *e, int rows)
 {
@@ -834,10 +843,7 @@ static void emit_gemm6(Emitter *e)
     emit_line(e, " * is given and m[r * ldc + j] is not above 0), 1 c += s, 2 c -= lr * s */");
     tile_signature(e, 6);
     per_isa(e, gemm6_simd);
-    emit_line(e, "for (int r = 0; r < 6; r++)");
-    emit_line(e, "    %s_gemm1(c + (size_t)r * ldc, a + (size_t)r * rsa, csa, b, ldb, k, mode, halves,",
-              e->p);
-    emit_line(e, "    %*sm ? m + (size_t)r * ldc : NULL, lr);", (int)strlen(e->p) + 10, "");
+    rows_by_gemm1(e, 6);
     emit_line(e, "#endif");
     emit_close(e);
     emit_blank(e);
@@ -886,10 +892,7 @@ static void emit_gemm4(Emitter *e)
               arena_printf(e->a, "(size_t)h * %d", tile_cols(e)));
     emit_close(e);
     emit_line(e, "#else");
-    emit_line(e, "for (int r = 0; r < 4; r++)");
-    emit_line(e, "    %s_gemm1(c + (size_t)r * ldc, a + (size_t)r * rsa, csa, b, ldb, k, mode, halves,",
-              e->p);
-    emit_line(e, "    %*sm ? m + (size_t)r * ldc : NULL, lr);", (int)strlen(e->p) + 10, "");
+    rows_by_gemm1(e, 4);
     emit_line(e, "#endif");
     emit_close(e);
     emit_blank(e);
@@ -1111,6 +1114,18 @@ static void emit_pack(Emitter *e)
     emit_blank(e);
 }
 
+/* NAME_macro defined as gnuc under gcc and clang, as other elsewhere (both
+ * with their leading space, or empty). */
+static void gnuc_define(Emitter *e, const char *macro, const char *gnuc, const char *other)
+{
+    emit_line(e, "#if defined(__GNUC__)");
+    emit_line(e, "#define %s_%s%s", e->P, macro, gnuc);
+    emit_line(e, "#else");
+    emit_line(e, "#define %s_%s%s", e->P, macro, other);
+    emit_line(e, "#endif");
+    emit_blank(e);
+}
+
 void emit_gemm_helpers(Emitter *e)
 {
     if (e->need_parallel) {
@@ -1138,26 +1153,17 @@ void emit_gemm_helpers(Emitter *e)
     emit_line(e, " * epilogue, gcc 12 reloaded each x vector of a dot tile for every FMA");
     emit_line(e, " * instead of once per step, and the layer took a third longer; inlined");
     emit_line(e, " * into an OpenMP region, gemm12 kept its b vectors on the stack, and the");
-    emit_line(e, " * weight gradient ran at half speed on every thread. gemm6 and gemm1 are");
-    emit_line(e, " * the larger tiles' fallback, so one ISA's build may not call them. */");
-    emit_line(e, "#if defined(__GNUC__)");
-    emit_line(e, "#define %s_NOINLINE __attribute__((noinline, unused))", e->P);
-    emit_line(e, "#else");
-    emit_line(e, "#define %s_NOINLINE", e->P);
-    emit_line(e, "#endif");
-    emit_blank(e);
+    emit_line(e, " * weight gradient ran at half speed on every thread. gemm6, gemm4 and");
+    emit_line(e, " * gemm1 are the larger tiles' fallback, so one ISA's build may not call");
+    emit_line(e, " * them. */");
+    gnuc_define(e, "NOINLINE", " __attribute__((noinline, unused))", "");
     if (dots) {
         emit_line(e, "/* Holds a dot tile's b vector in a register for the rows that use it:");
         emit_line(e, " * without it, gcc 12 folded the load into each row's multiply-add, three");
         emit_line(e, " * loads where one does, and a 3 x 8 tile's 27 loads a step (2 a cycle");
         emit_line(e, " * with AVX-512) outlasted its 24 multiply-adds; mnist 784-128-10 and");
         emit_line(e, " * 784-512-512-10 trained 8-10%% faster with it on an AMD EPYC (Zen 5). */");
-        emit_line(e, "#if defined(__GNUC__)");
-        emit_line(e, "#define %s_KEEP(v) __asm__(\"\" : \"+v\"(v))", e->P);
-        emit_line(e, "#else");
-        emit_line(e, "#define %s_KEEP(v) (void)0", e->P);
-        emit_line(e, "#endif");
-        emit_blank(e);
+        gnuc_define(e, "KEEP(v)", " __asm__(\"\" : \"+v\"(v))", " (void)0");
         emit_dot(e);
         if (e->need_dot) {
             emit_dot_tile(e, 1, 4);

@@ -86,25 +86,29 @@ static int cmd_check(int argc, char **argv)
     return rc;
 }
 
-static int parse_unroll(const char *s, int *out)
+/* The integer value of option `flag`, lo to hi; a usage error otherwise. */
+static int parse_int_option(const char *flag, const char *s, long lo, long hi, int *out)
 {
     char *end;
     long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end || v < 0 || v > 1000000)
-        return usage_error("--unroll-limit expects an integer from 0 to 1000000, got '%s'", s);
+    if (*s == '\0' || *end || v < lo || v > hi) {
+        char fmt[96];   /* flag is a literal without '%' */
+        snprintf(fmt, sizeof fmt, "%s expects an integer from %ld to %ld, got '%%s'", flag, lo, hi);
+        return usage_error(fmt, s);
+    }
     *out = (int)v;
     return 0;
 }
 
-/* --threads N: 1 to 256 (the generated kernels split over OpenMP threads). */
+static int parse_unroll(const char *s, int *out)
+{
+    return parse_int_option("--unroll-limit", s, 0, 1000000, out);
+}
+
+/* --threads N: the generated kernels split over up to 256 OpenMP threads. */
 static int parse_threads(const char *s, int *out)
 {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end || v < 1 || v > 256)
-        return usage_error("--threads expects an integer from 1 to 256, got '%s'", s);
-    *out = (int)v;
-    return 0;
+    return parse_int_option("--threads", s, 1, 256, out);
 }
 
 static char *join_path(const char *dir, const char *name, const char *ext)

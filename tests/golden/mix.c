@@ -68,8 +68,9 @@ static inline __m128 mix_hsum4(__m256 a, __m256 b, __m256 c, __m256 d)
  * epilogue, gcc 12 reloaded each x vector of a dot tile for every FMA
  * instead of once per step, and the layer took a third longer; inlined
  * into an OpenMP region, gemm12 kept its b vectors on the stack, and the
- * weight gradient ran at half speed on every thread. gemm6 and gemm1 are
- * the larger tiles' fallback, so one ISA's build may not call them. */
+ * weight gradient ran at half speed on every thread. gemm6, gemm4 and
+ * gemm1 are the larger tiles' fallback, so one ISA's build may not call
+ * them. */
 #if defined(__GNUC__)
 #define MIX_NOINLINE __attribute__((noinline, unused))
 #else

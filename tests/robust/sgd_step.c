@@ -13,21 +13,9 @@
 #include <string.h>
 
 #include NET_H
-
-#define CAT2(a, b) a##b
-#define CAT(a, b) CAT2(a, b)
-#define P(name) CAT(NET, name)
-#define U(name) CAT(NETU, name)
-typedef P(_real) real;
+#include "driver.h"
 
 enum { STEPS = 6, MAXB = 7 };
-
-/* A deterministic fill in [-1, 1). */
-static real value(unsigned long long *s)
-{
-    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (real)((double)(*s >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-}
 
 static int same(const real *a, const real *b, int n, const char *what, int batch, int step)
 {

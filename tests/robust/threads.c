@@ -10,12 +10,7 @@
 #include <string.h>
 
 #include NET_H
-
-#define CAT2(a, b) a##b
-#define CAT(a, b) CAT2(a, b)
-#define P(name) CAT(NET, name)
-#define U(name) CAT(NETU, name)
-typedef P(_real) real;
+#include "driver.h"
 
 enum { THREADS = 4, ROUNDS = 24, BATCH = 5 };
 
@@ -28,13 +23,6 @@ static real want_grad[ROUNDS][U(_NUM_PARAMS)];
 static real want_y[ROUNDS][BATCH * U(_OUTPUT_SIZE)];
 static int failures;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* A deterministic fill in [-1, 1). */
-static real value(unsigned long long *s)
-{
-    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (real)((double)(*s >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-}
 
 static void one_round(int r, double *loss, real *grad, real *y, real *work)
 {

@@ -14,21 +14,9 @@
 #include <string.h>
 
 #include NET_H
-
-#define CAT2(a, b) a##b
-#define CAT(a, b) CAT2(a, b)
-#define P(name) CAT(NET, name)
-#define U(name) CAT(NETU, name)
-typedef P(_real) real;
+#include "driver.h"
 
 enum { STEPS = 3, MAXB = 31 };
-
-/* A deterministic fill in [-1, 1). */
-static real value(unsigned long long *s)
-{
-    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (real)((double)(*s >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-}
 
 /* FNV-1a over the bytes of n values. */
 static uint64_t hash(uint64_t h, const void *v, size_t bytes)

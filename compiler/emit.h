@@ -97,6 +97,9 @@ void emit_kernel(Emitter *e, const IrInstr *ins);
 void emit_kernel_call(Emitter *e, const IrInstr *ins, const char *batch);
 /* Whether a weight gradient takes the packing scratch pk (its layer's tiles pack dz). */
 bool emit_dw_packs(const Emitter *e, const IrInstr *dw);
+/* The dense layer NAME_forward runs with its softmax sm in registers on one
+ * sample (NAME_LAYER_softmax_one under the AVX2 guard), or NULL. */
+const IrInstr *emit_softmax_head(Emitter *e, const IrInstr *sm);
 /* The C expression for a value's storage, e.g. "work + (size_t)n * 4". */
 const char *emit_value_ptr(Emitter *e, const IrValue *v, const char *batch);
 
@@ -119,6 +122,12 @@ void emit_gemm_dx(Emitter *e, const IrInstr *ins);
 void emit_gemm_dw(Emitter *e, const IrInstr *ins);
 void emit_gemm_dw_step(Emitter *e, const IrInstr *ins);
 void emit_gemm_helpers(Emitter *e);
+/* Whether a dense layer's one-sample function sums rows of whole vectors, and
+ * its float sums of at most 4 rows into `const __m128 z` (see emit_gemm.c). */
+bool emit_linear_one_rows(const Emitter *e, const IrInstr *ins);
+void emit_linear_one_sum(Emitter *e, const IrInstr *ins);
+/* #define NAME_macro as gnuc under gcc and clang, as other elsewhere. */
+void emit_gnuc_define(Emitter *e, const char *macro, const char *gnuc, const char *other);
 /* Whether a rows x cols product has a 6- or 12-row tile. */
 bool emit_gemm_has_tiles(const Emitter *e, int rows, int cols);
 /* The vector forms of an unrolled layer's one-sample forward; see emit_gemm.c. */

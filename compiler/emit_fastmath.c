@@ -314,4 +314,8 @@ void emit_fastmath_helpers(Emitter *e)
         return;
     fastmath_source(e->cur, e->p, e->need_fexp, e->need_fexp8, e->need_ftanh, e->need_sigmoid,
                     e->need_vtanh, e->need_vsigmoid);
+    if (e->need_vtanh || e->need_vsigmoid) {
+        emit_line(e, "/* The sigmoid and tanh layers' kernels are inlined where they are called. */");
+        emit_gnuc_define(e, "INLINE", " __attribute__((always_inline))", "");
+    }
 }

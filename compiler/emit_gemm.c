@@ -1001,11 +1001,9 @@ static int one_form(const Emitter *e, int in, int out)
 /* zn[o0 .. o0 + rows) from rows whole-vector rows of w: a product per vector
  * chunk, added with FMA in chunk order, then the four rows' lanes by hsum4 (a
  * missing row is a zero vector) and the bias. */
-static void one_rows_group(Emitter *e, Simd v, int in, int o0, int rows, bool bias)
+static void one_rows_products(Emitter *e, Simd v, int in, int o0, int rows)
 {
-    const char *P = v.P, *S = v.S, *R = e->R;
-    const char *h = e->dbl ? "_mm256" : "_mm", *hs = e->dbl ? "pd" : "ps";
-    emit_brace(e);
+    const char *P = v.P, *S = v.S;
     for (int r = 0; r < rows; r++)
         emit_line(e, "%s%s c%d = %s_mul_%s(%s_loadu_%s(w + %d), %s_loadu_%s(xn));",
                   in == v.L ? "const " : "", v.V, r, P, S, P, S, (o0 + r) * in, P, S);
@@ -1015,6 +1013,14 @@ static void one_rows_group(Emitter *e, Simd v, int in, int o0, int rows, bool bi
                       P, S, (o0 + r) * in + c, P, S, c, r);
     for (int r = rows; r < 4; r++)
         emit_line(e, "const %s c%d = %s_setzero_%s();", v.V, r, P, S);
+}
+
+static void one_rows_group(Emitter *e, Simd v, int in, int o0, int rows, bool bias)
+{
+    const char *R = e->R;
+    const char *h = e->dbl ? "_mm256" : "_mm", *hs = e->dbl ? "pd" : "ps";
+    emit_brace(e);
+    one_rows_products(e, v, in, o0, rows);
     const char *sum = arena_printf(e->a, "%s_hsum4(c0, c1, c2, c3)", e->p);
     if (rows == 4) {
         if (bias)
@@ -1095,6 +1101,28 @@ bool emit_linear_one_simd(Emitter *e, const IrInstr *ins,
     return true;
 }
 
+/* Whether a dense layer's one-sample function sums whole-vector rows by
+ * hsum4 (ONE_ROWS), on AVX-512 and AVX2 alike. */
+bool emit_linear_one_rows(const Emitter *e, const IrInstr *ins)
+{
+    return one_form(e, ins->in[1]->cols, ins->in[1]->rows) == ONE_ROWS;
+}
+
+/* `const __m128 z = ...;`: the float outputs of a layer of at most 4 rows that
+ * emit_linear_one_rows accepts, without bias, from xn and w, as its
+ * one-sample function sums them (the AVX-512 or the AVX2 form). */
+void emit_linear_one_sum(Emitter *e, const IrInstr *ins)
+{
+    int in = ins->in[1]->cols, rows = ins->in[1]->rows;
+    e->need_simd = e->need_hsum4 = true;
+    for (int wide = 1; wide >= 0; wide--) {
+        emit_line(e, wide ? "#if defined(__AVX512F__)" : "#else");
+        one_rows_products(e, wide ? simd512(e) : simd(e), in, 0, rows);
+        emit_line(e, "const __m128 z = %s_hsum4(c0, c1, c2, c3);", e->p);
+    }
+    emit_line(e, "#endif");
+}
+
 /* The panel copy of pack_tile: out x batch reals per layer against out x in x
  * batch multiply-adds. On an Intel Xeon with two 512-bit FMA ports it made
  * 784-512-512-10 at batch 128 train 3-9% faster than with dz^T read in place
@@ -1116,7 +1144,7 @@ static void emit_pack(Emitter *e)
 
 /* NAME_macro defined as gnuc under gcc and clang, as other elsewhere (both
  * with their leading space, or empty). */
-static void gnuc_define(Emitter *e, const char *macro, const char *gnuc, const char *other)
+void emit_gnuc_define(Emitter *e, const char *macro, const char *gnuc, const char *other)
 {
     emit_line(e, "#if defined(__GNUC__)");
     emit_line(e, "#define %s_%s%s", e->P, macro, gnuc);
@@ -1156,14 +1184,14 @@ void emit_gemm_helpers(Emitter *e)
     emit_line(e, " * weight gradient ran at half speed on every thread. gemm6, gemm4 and");
     emit_line(e, " * gemm1 are the larger tiles' fallback, so one ISA's build may not call");
     emit_line(e, " * them. */");
-    gnuc_define(e, "NOINLINE", " __attribute__((noinline, unused))", "");
+    emit_gnuc_define(e, "NOINLINE", " __attribute__((noinline, unused))", "");
     if (dots) {
         emit_line(e, "/* Holds a dot tile's b vector in a register for the rows that use it:");
         emit_line(e, " * without it, gcc 12 folded the load into each row's multiply-add, three");
         emit_line(e, " * loads where one does, and a 3 x 8 tile's 27 loads a step (2 a cycle");
         emit_line(e, " * with AVX-512) outlasted its 24 multiply-adds; mnist 784-128-10 and");
         emit_line(e, " * 784-512-512-10 trained 8-10%% faster with it on an AMD EPYC (Zen 5). */");
-        gnuc_define(e, "KEEP(v)", " __asm__(\"\" : \"+v\"(v))", " (void)0");
+        emit_gnuc_define(e, "KEEP(v)", " __asm__(\"\" : \"+v\"(v))", " (void)0");
         emit_dot(e);
         if (e->need_dot) {
             emit_dot_tile(e, 1, 4);

@@ -321,11 +321,28 @@ static void emit_entry_points(Emitter *e)
         emit_line(e, "const int train = 0;");
         emit_line(e, "const unsigned long long seed = 0;");
     }
-    for (int i = 0; i < g->nfwd; i++)
-        if (g->fwd[i]->op != IR_LOSS && g->fwd[i]->op != IR_REG)
-            emit_kernel_call(e, g->fwd[i], "1");
+    const IrInstr *head = NULL;
+    for (int i = 0; i < g->nfwd && !head; i++) {
+        const IrInstr *ins = g->fwd[i];
+        if (ins->op == IR_LOSS || ins->op == IR_REG)
+            continue;
+        if (i + 1 < g->nfwd && emit_softmax_head(e, g->fwd[i + 1]) == ins) {
+            head = g->fwd[i + 1];
+            emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
+            emit_line(e, "%s_%s_one(y, %s, %s%s);", p, head->label, emit_value_ptr(e, ins->in[0], "1"),
+                      emit_value_ptr(e, ins->in[1], "1"),
+                      ins->nin > 2 ? arena_printf(e->a, ", %s", emit_value_ptr(e, ins->in[2], "1")) : "");
+            emit_line(e, "#else");
+            emit_kernel_call(e, ins, "1");
+            emit_kernel_call(e, head, "1");
+        } else {
+            emit_kernel_call(e, ins, "1");
+        }
+    }
     emit_line(e, "for (int k = 0; k < %d; k++) y[k] = %s[k];", g->output->size,
               arena_printf(e->a, "(%s)", emit_value_ptr(e, g->output, "1")));
+    if (head)
+        emit_line(e, "#endif");
     emit_line(e, "return;");
     emit_close(e);
     emit_line(e, "%s_forward_pass(params, x, n, 0, 0, 1, work);", p);

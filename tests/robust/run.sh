@@ -216,7 +216,14 @@ one_spec drows8  double "input x[8]" "dense h[5] elu" "dense y[3] softmax" "loss
 one_spec tile8   float  "input x[37]" "dense h[24] relu" "dense g[16] tanh nobias" "dense y[3] softmax" \
                         "loss cross_entropy"
 one_spec dtile8  double "input x[21]" "dense h[32] relu nobias" "dense y[16] linear" "loss mse"
-for n in packed rows16 rows32 drows16 drows8 tile8 dtile8; do
+# Softmax outputs of 2 to 4 classes after rows of whole vectors, which
+# NAME_forward runs on one sample in registers (NAME_y_softmax_one): one
+# vector of rows, two with bias, three to six chunks (FMA), no bias.
+one_spec head3   float  "input x[4]" "dense h[16] tanh" "dense y[3] softmax" "loss cross_entropy"
+one_spec head2   float  "input x[9]" "dense h[32] sigmoid" "dense y[2] softmax nobias" \
+                        "loss cross_entropy"
+one_spec head4   float  "input x[5]" "dense h[48] relu" "dense y[4] softmax" "loss cross_entropy"
+for n in packed rows16 rows32 drows16 drows8 tile8 dtile8 head3 head2 head4; do
     d=$tmp/one/$n
     { echo "network u_$n"; cat "$tmp/one/$n.body"; } > "$tmp/one/u_$n.net"
     { echo "network g_$n"; cat "$tmp/one/$n.body"; } > "$tmp/one/g_$n.net"

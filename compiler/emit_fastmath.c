@@ -7,10 +7,14 @@
  *
  * A single sample waits on the chain of dependent operations inside these
  * functions, so the polynomials use Estrin's scheme (the degree-5 one of exp is
- * 3 multiply-adds deep instead of 5, which took a third off its latency). Each
- * operation is its own statement in the scalar functions and no fused
- * multiply-add appears in the vector ones, so no compiler contracts one form
- * and not the other. Double-precision networks and gradient checks use libm. */
+ * 3 multiply-adds deep instead of 5, which took a third off its latency), and
+ * each multiply-add is fused where the CPU can: NAME_fma is fmaf, one
+ * instruction, wherever __FMA__ is defined, and so wherever the vector forms
+ * (fmadd) are built, so each build's scalar and vector forms give the same
+ * bits; a build without FMA rounds the product and the sum separately, and
+ * both kinds of build are checked against the bounds below. Every other
+ * operation is its own statement. Double-precision networks and gradient
+ * checks use libm. */
 #include "emit.h"
 
 #include <stdio.h>
@@ -37,6 +41,21 @@
 /* ---- scalar ---- */
 
 /* 2^k for k in [-126, 127], from the exponent bits. */
+static void scalar_fma(Buf *b, const char *p)
+{
+    buf_printf(b,
+        "/* a * b + c, rounded once where the CPU has fused multiply-add (as the vector\n"
+        " * forms' fmadd rounds it), twice elsewhere. */\n"
+        "static inline float %s_fma(float a, float b, float c)\n"
+        "{\n"
+        "#if defined(__FMA__)\n"
+        "    return fmaf(a, b, c);\n"
+        "#else\n"
+        "    return a * b + c;\n"
+        "#endif\n"
+        "}\n\n", p);
+}
+
 static void scalar_pow2i(Buf *b, const char *p)
 {
     buf_printf(b,
@@ -63,30 +82,22 @@ static void scalar_expf(Buf *b, const char *p)
         "    const float xc = lo > 89.0f ? 89.0f : lo;\n"
         "    const float xl = xc * " LOG2E ";\n"
         "    const float n = rintf(xl);     /* to nearest, as the vector forms round */\n"
-        "    const float nh = n * " LN2_HI ";\n"
-        "    const float nl = n * " LN2_LO ";\n"
-        "    const float rh = xc - nh;\n"
-        "    const float r = rh + nl;\n"
+        "    const float rh = %s_fma(-n, " LN2_HI ", xc);   /* n * ln2_hi is exact */\n"
+        "    const float r = %s_fma(n, " LN2_LO ", rh);\n"
         "    const float r2 = r * r;\n"
         "    const float r4 = r2 * r2;\n"
-        "    const float a1 = " EXP_Q1 " * r;\n"
-        "    const float a = a1 + " EXP_Q0 ";\n"
-        "    const float b1 = " EXP_Q3 " * r;\n"
-        "    const float b = b1 + " EXP_Q2 ";\n"
-        "    const float c1 = " EXP_Q5 " * r;\n"
-        "    const float c = c1 + " EXP_Q4 ";\n"
-        "    const float br = b * r2;\n"
-        "    const float ab = a + br;\n"
-        "    const float cr = c * r4;\n"
-        "    const float q = ab + cr;\n"
-        "    const float qr = q * r2;\n"
-        "    const float e1 = qr + r;\n"
+        "    const float a = %s_fma(" EXP_Q1 ", r, " EXP_Q0 ");\n"
+        "    const float b = %s_fma(" EXP_Q3 ", r, " EXP_Q2 ");\n"
+        "    const float c = %s_fma(" EXP_Q5 ", r, " EXP_Q4 ");\n"
+        "    const float ab = %s_fma(b, r2, a);\n"
+        "    const float q = %s_fma(c, r4, ab);\n"
+        "    const float e1 = %s_fma(q, r2, r);\n"
         "    const float e = e1 + 1.0f;\n"
         "    const int k = (int)n, k1 = (int)((unsigned int)(k + 256) >> 1) - 128;   /* floor(k / 2) */\n"
         "    const float s1 = e * %s_pow2i(k1);\n"
         "    const float s = s1 * %s_pow2i(k - k1);\n"
         "    return x != x ? x : s;\n"
-        "}\n\n", p, p, p);
+        "}\n\n", p, p, p, p, p, p, p, p, p, p, p);
 }
 
 /* tanh: x + x^3 P(x^2) below 0.625, 1 - 2 / (e^(2|x|) + 1) above. */
@@ -98,23 +109,18 @@ static void scalar_tanhf(Buf *b, const char *p)
         "{\n"
         "    const float a = fabsf(x), z = x * x;\n"
         "    float q = " TANH_P4 ";\n"
-        "    q = q * z;\n"
-        "    q = q + " TANH_P3 ";\n"
-        "    q = q * z;\n"
-        "    q = q - " TANH_P2 ";\n"
-        "    q = q * z;\n"
-        "    q = q + " TANH_P1 ";\n"
-        "    q = q * z;\n"
-        "    q = q - " TANH_P0 ";\n"
+        "    q = %s_fma(q, z, " TANH_P3 ");\n"
+        "    q = %s_fma(q, z, -" TANH_P2 ");\n"
+        "    q = %s_fma(q, z, " TANH_P1 ");\n"
+        "    q = %s_fma(q, z, -" TANH_P0 ");\n"
         "    const float xz = x * z;\n"
-        "    const float xzq = xz * q;\n"
-        "    const float small = x + xzq;\n"
+        "    const float small = %s_fma(xz, q, x);\n"
         "    const float e = %s_expf(a + a);\n"
         "    const float e1 = e + 1.0f;\n"
         "    const float t = 2.0f / e1;\n"
         "    const float big = 1.0f - t;\n"
         "    return a < 0.625f ? small : copysignf(big, x);\n"
-        "}\n\n", p, p);
+        "}\n\n", p, p, p, p, p, p, p);
 }
 
 static void scalar_sigmoid(Buf *b, const char *p)
@@ -209,18 +215,15 @@ static void vector_expf(Buf *b, const Isa *v, const char *p)
         "    const $V xc = $P_min_ps(lo, $P_set1_ps(89.0f));\n"
         "    const $V xl = $P_mul_ps(xc, $P_set1_ps(" LOG2E "));\n"
         "    const $V n = $R;\n"
-        "    const $V r = $P_add_ps($P_sub_ps(xc, $P_mul_ps(n, $P_set1_ps(" LN2_HI "))),\n"
-        "        $P_mul_ps(n, $P_set1_ps(" LN2_LO ")));\n"
+        "    const $V r = $P_fmadd_ps(n, $P_set1_ps(" LN2_LO "),\n"
+        "        $P_fnmadd_ps(n, $P_set1_ps(" LN2_HI "), xc));\n"
         "    const $V r2 = $P_mul_ps(r, r);\n"
         "    const $V r4 = $P_mul_ps(r2, r2);\n"
-        "    const $V a = $P_add_ps($P_mul_ps($P_set1_ps(" EXP_Q1 "), r),\n"
-        "        $P_set1_ps(" EXP_Q0 "));\n"
-        "    const $V b = $P_add_ps($P_mul_ps($P_set1_ps(" EXP_Q3 "), r),\n"
-        "        $P_set1_ps(" EXP_Q2 "));\n"
-        "    const $V c = $P_add_ps($P_mul_ps($P_set1_ps(" EXP_Q5 "), r),\n"
-        "        $P_set1_ps(" EXP_Q4 "));\n"
-        "    const $V q = $P_add_ps($P_add_ps(a, $P_mul_ps(b, r2)), $P_mul_ps(c, r4));\n"
-        "    const $V e = $P_add_ps($P_add_ps($P_mul_ps(q, r2), r), $P_set1_ps(1.0f));\n"
+        "    const $V a = $P_fmadd_ps($P_set1_ps(" EXP_Q1 "), r, $P_set1_ps(" EXP_Q0 "));\n"
+        "    const $V b = $P_fmadd_ps($P_set1_ps(" EXP_Q3 "), r, $P_set1_ps(" EXP_Q2 "));\n"
+        "    const $V c = $P_fmadd_ps($P_set1_ps(" EXP_Q5 "), r, $P_set1_ps(" EXP_Q4 "));\n"
+        "    const $V q = $P_fmadd_ps(c, r4, $P_fmadd_ps(b, r2, a));\n"
+        "    const $V e = $P_add_ps($P_fmadd_ps(q, r2, r), $P_set1_ps(1.0f));\n"
         "    const $I k = $P_cvttps_epi32(n);\n"
         "    const $I k1 = $P_srai_epi32(k, 1);   /* floor(k / 2) */\n"
         "    const $I bias = $P_set1_epi32(127);\n"
@@ -246,11 +249,11 @@ static void vector_tanhf(Buf *b, const Isa *v, const char *p)
         "    const $V a = $P_castsi$W_ps($P_andnot_si$W(sign, $P_castps_si$W(x)));\n"
         "    const $V z = $P_mul_ps(x, x);\n"
         "    $V q = $P_set1_ps(" TANH_P4 ");\n"
-        "    q = $P_add_ps($P_mul_ps(q, z), $P_set1_ps(" TANH_P3 "));\n"
-        "    q = $P_sub_ps($P_mul_ps(q, z), $P_set1_ps(" TANH_P2 "));\n"
-        "    q = $P_add_ps($P_mul_ps(q, z), $P_set1_ps(" TANH_P1 "));\n"
-        "    q = $P_sub_ps($P_mul_ps(q, z), $P_set1_ps(" TANH_P0 "));\n"
-        "    const $V small = $P_add_ps(x, $P_mul_ps($P_mul_ps(x, z), q));\n"
+        "    q = $P_fmadd_ps(q, z, $P_set1_ps(" TANH_P3 "));\n"
+        "    q = $P_fmsub_ps(q, z, $P_set1_ps(" TANH_P2 "));\n"
+        "    q = $P_fmadd_ps(q, z, $P_set1_ps(" TANH_P1 "));\n"
+        "    q = $P_fmsub_ps(q, z, $P_set1_ps(" TANH_P0 "));\n"
+        "    const $V small = $P_fmadd_ps($P_mul_ps(x, z), q, x);\n"
         "    const $V e = $p_expf$N($P_add_ps(a, a));\n"
         "    const $V big = $P_sub_ps(one, $P_div_ps($P_set1_ps(2.0f), $P_add_ps(e, one)));\n"
         "    /* big >= 0 (or the argument's NaN), so x's sign bit xor'ed in is copysignf */\n"
@@ -289,6 +292,7 @@ void fastmath_source(Buf *out, const char *prefix, bool exp, bool exp8, bool tan
                      bool vtanh, bool vsigmoid)
 {
     if (exp || tanh || sigmoid) {
+        scalar_fma(out, prefix);
         scalar_pow2i(out, prefix);
         scalar_expf(out, prefix);
     }

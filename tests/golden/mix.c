@@ -297,6 +297,17 @@ static MIX_NOINLINE void mix_dot3x8(mix_real *c, const mix_real *a, const mix_re
     #endif
 }
 
+/* a * b + c, rounded once where the CPU has fused multiply-add (as the vector
+ * forms' fmadd rounds it), twice elsewhere. */
+static inline float mix_fma(float a, float b, float c)
+{
+#if defined(__FMA__)
+    return fmaf(a, b, c);
+#else
+    return a * b + c;
+#endif
+}
+
 /* 2^k for -126 <= k <= 127, built from the float's exponent bits. */
 static inline float mix_pow2i(int k)
 {
@@ -312,24 +323,16 @@ static inline float mix_expf(float x)
     const float xc = lo > 89.0f ? 89.0f : lo;
     const float xl = xc * 1.44269504089f;
     const float n = rintf(xl);     /* to nearest, as the vector forms round */
-    const float nh = n * 0.693359375f;
-    const float nl = n * 2.12194440e-4f;
-    const float rh = xc - nh;
-    const float r = rh + nl;
+    const float rh = mix_fma(-n, 0.693359375f, xc);   /* n * ln2_hi is exact */
+    const float r = mix_fma(n, 2.12194440e-4f, rh);
     const float r2 = r * r;
     const float r4 = r2 * r2;
-    const float a1 = 1.6666665459e-1f * r;
-    const float a = a1 + 5.0000001201e-1f;
-    const float b1 = 8.3334519073e-3f * r;
-    const float b = b1 + 4.1665795894e-2f;
-    const float c1 = 1.9875691500e-4f * r;
-    const float c = c1 + 1.3981999507e-3f;
-    const float br = b * r2;
-    const float ab = a + br;
-    const float cr = c * r4;
-    const float q = ab + cr;
-    const float qr = q * r2;
-    const float e1 = qr + r;
+    const float a = mix_fma(1.6666665459e-1f, r, 5.0000001201e-1f);
+    const float b = mix_fma(8.3334519073e-3f, r, 4.1665795894e-2f);
+    const float c = mix_fma(1.9875691500e-4f, r, 1.3981999507e-3f);
+    const float ab = mix_fma(b, r2, a);
+    const float q = mix_fma(c, r4, ab);
+    const float e1 = mix_fma(q, r2, r);
     const float e = e1 + 1.0f;
     const int k = (int)n, k1 = (int)((unsigned int)(k + 256) >> 1) - 128;   /* floor(k / 2) */
     const float s1 = e * mix_pow2i(k1);
@@ -345,18 +348,15 @@ static inline __m256 mix_expf8(__m256 x)
     const __m256 xc = _mm256_min_ps(lo, _mm256_set1_ps(89.0f));
     const __m256 xl = _mm256_mul_ps(xc, _mm256_set1_ps(1.44269504089f));
     const __m256 n = _mm256_round_ps(xl, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const __m256 r = _mm256_add_ps(_mm256_sub_ps(xc, _mm256_mul_ps(n, _mm256_set1_ps(0.693359375f))),
-        _mm256_mul_ps(n, _mm256_set1_ps(2.12194440e-4f)));
+    const __m256 r = _mm256_fmadd_ps(n, _mm256_set1_ps(2.12194440e-4f),
+        _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), xc));
     const __m256 r2 = _mm256_mul_ps(r, r);
     const __m256 r4 = _mm256_mul_ps(r2, r2);
-    const __m256 a = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(1.6666665459e-1f), r),
-        _mm256_set1_ps(5.0000001201e-1f));
-    const __m256 b = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(8.3334519073e-3f), r),
-        _mm256_set1_ps(4.1665795894e-2f));
-    const __m256 c = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(1.9875691500e-4f), r),
-        _mm256_set1_ps(1.3981999507e-3f));
-    const __m256 q = _mm256_add_ps(_mm256_add_ps(a, _mm256_mul_ps(b, r2)), _mm256_mul_ps(c, r4));
-    const __m256 e = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(q, r2), r), _mm256_set1_ps(1.0f));
+    const __m256 a = _mm256_fmadd_ps(_mm256_set1_ps(1.6666665459e-1f), r, _mm256_set1_ps(5.0000001201e-1f));
+    const __m256 b = _mm256_fmadd_ps(_mm256_set1_ps(8.3334519073e-3f), r, _mm256_set1_ps(4.1665795894e-2f));
+    const __m256 c = _mm256_fmadd_ps(_mm256_set1_ps(1.9875691500e-4f), r, _mm256_set1_ps(1.3981999507e-3f));
+    const __m256 q = _mm256_fmadd_ps(c, r4, _mm256_fmadd_ps(b, r2, a));
+    const __m256 e = _mm256_add_ps(_mm256_fmadd_ps(q, r2, r), _mm256_set1_ps(1.0f));
     const __m256i k = _mm256_cvttps_epi32(n);
     const __m256i k1 = _mm256_srai_epi32(k, 1);   /* floor(k / 2) */
     const __m256i bias = _mm256_set1_epi32(127);

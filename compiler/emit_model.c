@@ -328,10 +328,11 @@ static void emit_entry_points(Emitter *e)
             continue;
         if (i + 1 < g->nfwd && emit_softmax_head(e, g->fwd[i + 1]) == ins) {
             head = g->fwd[i + 1];
+            const char *b = ins->nin < 3 ? ""
+                          : arena_printf(e->a, ", %s", emit_value_ptr(e, ins->in[2], "1"));
             emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
-            emit_line(e, "%s_%s_one(y, %s, %s%s);", p, head->label, emit_value_ptr(e, ins->in[0], "1"),
-                      emit_value_ptr(e, ins->in[1], "1"),
-                      ins->nin > 2 ? arena_printf(e->a, ", %s", emit_value_ptr(e, ins->in[2], "1")) : "");
+            emit_line(e, "%s_%s_one(y, %s, %s%s);", p, head->label,
+                      emit_value_ptr(e, ins->in[0], "1"), emit_value_ptr(e, ins->in[1], "1"), b);
             emit_line(e, "#else");
             emit_kernel_call(e, ins, "1");
             emit_kernel_call(e, head, "1");

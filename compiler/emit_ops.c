@@ -418,6 +418,22 @@ static void linear_fwd_sample(Emitter *e, const IrInstr *ins, int from)
     }
 }
 
+/* `static inline void NAME_one(R *restrict out, const R *restrict xn, w[, b])`
+ * and its opening brace: a one-sample function of the dense layer lin (b when
+ * it has a bias). */
+static void open_one_sample(Emitter *e, const char *name, const char *out, const IrInstr *lin)
+{
+    const char *items[] = {
+        arena_printf(e->a, "%s *restrict %s", e->R, out),
+        arena_printf(e->a, "const %s *restrict xn", e->R),
+        arena_printf(e->a, "const %s *restrict w", e->R),
+        arena_printf(e->a, "const %s *restrict b", e->R)
+    };
+    emit_list(e, arena_printf(e->a, "static inline void %s_one", name), items, lin->nin > 2 ? 4 : 3,
+              ")");
+    emit_brace(e);
+}
+
 /* An unrolled dense layer's one-sample function, NAME_LAYER_linear_one,
  * emitted before its kernel. The kernel calls it directly for a batch of 1:
  * in the batch loop the compiler hoists every weight load out of the loop and
@@ -426,15 +442,7 @@ static void linear_fwd_sample(Emitter *e, const IrInstr *ins, int from)
 static void emit_linear_one(Emitter *e, const IrInstr *ins)
 {
     emit_line(e, "/* %s, one sample */", describe(e, ins));
-    const char *items[] = {
-        arena_printf(e->a, "%s *restrict zn", e->R),
-        arena_printf(e->a, "const %s *restrict xn", e->R),
-        arena_printf(e->a, "const %s *restrict w", e->R),
-        arena_printf(e->a, "const %s *restrict b", e->R)
-    };
-    emit_list(e, arena_printf(e->a, "static inline void %s_one", kernel_name(e, ins)), items,
-              ins->nin > 2 ? 4 : 3, ")");
-    emit_brace(e);
+    open_one_sample(e, kernel_name(e, ins), "zn", ins);
     bool simd = emit_linear_one_simd(e, ins, linear_fwd_sample);
     linear_fwd_sample(e, ins, 0);
     if (simd)
@@ -936,15 +944,7 @@ static void emit_softmax_one(Emitter *e, const IrInstr *lin, const IrInstr *sm)
     emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
     emit_line(e, "/* %s: dense %d -> %d and softmax (%s), one sample in registers */", owner(lin),
               lin->in[1]->cols, K, emit_where(e, lin->src));
-    const char *items[] = {
-        arena_printf(e->a, "%s *restrict yn", e->R),
-        arena_printf(e->a, "const %s *restrict xn", e->R),
-        arena_printf(e->a, "const %s *restrict w", e->R),
-        arena_printf(e->a, "const %s *restrict b", e->R)
-    };
-    emit_list(e, arena_printf(e->a, "static inline void %s_one", kernel_name(e, sm)), items,
-              bias ? 4 : 3, ")");
-    emit_brace(e);
+    open_one_sample(e, kernel_name(e, sm), "yn", lin);
     emit_linear_one_sum(e, lin);
     const char *keep = "_mm_castsi128_ps(keep)";
     if (K < 4)

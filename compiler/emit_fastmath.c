@@ -103,7 +103,7 @@ static void scalar_expf(Buf *b, const char *p)
 /* tanh: a + a^3 P(a^2) below 0.625, 1 - 2 / (e^(2a) + 1) above, on a = |x|, with
  * x's sign put back last (so tanh(-0) is -0). The exponential is inlined and
  * cut to what tanh needs, which shortens the chain a single sample waits on by
- * about a quarter: 2a is clamped to 20 (tanh is 1.0f from 9.02 on), so 2^n is
+ * about a quarter: 2a is clamped to 20 (tanh is 1.0f from 9.01 on), so 2^n is
  * one factor and there is no low clamp; e^(2a) + 1 is one multiply-add from
  * e^r - 1; a NaN falls to the small branch, which returns it. */
 static void scalar_tanhf(Buf *b, const char *p)

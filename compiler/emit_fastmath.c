@@ -68,6 +68,25 @@ static void scalar_pow2i(Buf *b, const char *p)
         "}\n\n", p);
 }
 
+/* exp's steps shared by expf and tanhf, from xl (arg / ln 2) to e1 = e^r - 1:
+ * n = xl rounded to nearest, r = arg - n ln 2 in two parts (Cody and Waite),
+ * and the polynomial. */
+static void scalar_exp_core(Buf *b, const char *p, const char *arg)
+{
+    buf_printf(b,
+        "    const float n = rintf(xl);     /* to nearest, as the vector forms round */\n"
+        "    const float rh = %s_fma(-n, " LN2_HI ", %s);   /* n * ln2_hi is exact */\n"
+        "    const float r = %s_fma(n, " LN2_LO ", rh);\n"
+        "    const float r2 = r * r;\n"
+        "    const float r4 = r2 * r2;\n"
+        "    const float pa = %s_fma(" EXP_Q1 ", r, " EXP_Q0 ");\n"
+        "    const float pb = %s_fma(" EXP_Q3 ", r, " EXP_Q2 ");\n"
+        "    const float pc = %s_fma(" EXP_Q5 ", r, " EXP_Q4 ");\n"
+        "    const float pab = %s_fma(pb, r2, pa);\n"
+        "    const float pq = %s_fma(pc, r4, pab);\n"
+        "    const float e1 = %s_fma(pq, r2, r);     /* e^r - 1 */\n", p, arg, p, p, p, p, p, p, p);
+}
+
 /* exp(x) = 2^n exp(r): n = x / ln 2 rounded to nearest (rintf: one instruction
  * with SSE4.1, no 1/2 to add first), r = x - n ln 2 in two parts, exp(r)
  * by the polynomial, 2^n applied as two factors so results that underflow to
@@ -80,24 +99,15 @@ static void scalar_expf(Buf *b, const char *p)
         "{\n"
         "    const float lo = x >= -104.0f ? x : -104.0f;     /* NaN becomes -104 here */\n"
         "    const float xc = lo > 89.0f ? 89.0f : lo;\n"
-        "    const float xl = xc * " LOG2E ";\n"
-        "    const float n = rintf(xl);     /* to nearest, as the vector forms round */\n"
-        "    const float rh = %s_fma(-n, " LN2_HI ", xc);   /* n * ln2_hi is exact */\n"
-        "    const float r = %s_fma(n, " LN2_LO ", rh);\n"
-        "    const float r2 = r * r;\n"
-        "    const float r4 = r2 * r2;\n"
-        "    const float a = %s_fma(" EXP_Q1 ", r, " EXP_Q0 ");\n"
-        "    const float b = %s_fma(" EXP_Q3 ", r, " EXP_Q2 ");\n"
-        "    const float c = %s_fma(" EXP_Q5 ", r, " EXP_Q4 ");\n"
-        "    const float ab = %s_fma(b, r2, a);\n"
-        "    const float q = %s_fma(c, r4, ab);\n"
-        "    const float e1 = %s_fma(q, r2, r);\n"
+        "    const float xl = xc * " LOG2E ";\n", p);
+    scalar_exp_core(b, p, "xc");
+    buf_printf(b,
         "    const float e = e1 + 1.0f;\n"
         "    const int k = (int)n, k1 = (int)((unsigned int)(k + 256) >> 1) - 128;   /* floor(k / 2) */\n"
         "    const float s1 = e * %s_pow2i(k1);\n"
         "    const float s = s1 * %s_pow2i(k - k1);\n"
         "    return x != x ? x : s;\n"
-        "}\n\n", p, p, p, p, p, p, p, p, p, p, p);
+        "}\n\n", p, p);
 }
 
 /* tanh: a + a^3 P(a^2) below 0.625, 1 - 2 / (e^(2a) + 1) above, on a = |x|, with
@@ -121,23 +131,14 @@ static void scalar_tanhf(Buf *b, const char *p)
         "    const float az = a * z;\n"
         "    const float small = %s_fma(az, q, a);\n"
         "    const float ac = a < 10.0f ? a : 10.0f;     /* NaN becomes 10 here */\n"
-        "    const float xl = ac * (2.0f * " LOG2E ");\n"
-        "    const float n = rintf(xl);     /* to nearest, as the vector forms round */\n"
-        "    const float rh = %s_fma(-n, " LN2_HI ", ac + ac);   /* n * ln2_hi is exact */\n"
-        "    const float r = %s_fma(n, " LN2_LO ", rh);\n"
-        "    const float r2 = r * r;\n"
-        "    const float r4 = r2 * r2;\n"
-        "    const float pa = %s_fma(" EXP_Q1 ", r, " EXP_Q0 ");\n"
-        "    const float pb = %s_fma(" EXP_Q3 ", r, " EXP_Q2 ");\n"
-        "    const float pc = %s_fma(" EXP_Q5 ", r, " EXP_Q4 ");\n"
-        "    const float pab = %s_fma(pb, r2, pa);\n"
-        "    const float pq = %s_fma(pc, r4, pab);\n"
-        "    const float e1 = %s_fma(pq, r2, r);     /* e^r - 1 */\n"
+        "    const float xl = ac * (2.0f * " LOG2E ");\n", p, p, p, p, p, p);
+    scalar_exp_core(b, p, "ac + ac");
+    buf_printf(b,
         "    const float s = %s_pow2i((int)n);     /* 2^n, n <= 29 */\n"
         "    const float d = %s_fma(e1, s, s + 1.0f);     /* e^(2a) + 1 */\n"
         "    const float big = 1.0f - 2.0f / d;\n"
         "    return copysignf(a >= 0.625f ? big : small, x);\n"
-        "}\n\n", p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
+        "}\n\n", p, p);
 }
 
 static void scalar_sigmoid(Buf *b, const char *p)
@@ -222,6 +223,24 @@ static void vec_source(Buf *b, const Isa *v, const char *p, const char *t)
     }
 }
 
+/* scalar_exp_core on vectors; arg may hold template codes. */
+static void vector_exp_core(Buf *b, const Isa *v, const char *p, const char *arg)
+{
+    char t[1024];
+    snprintf(t, sizeof t,
+        "    const $V n = $R;\n"
+        "    const $V r = $P_fmadd_ps(n, $P_set1_ps(" LN2_LO "),\n"
+        "        $P_fnmadd_ps(n, $P_set1_ps(" LN2_HI "), %s));\n"
+        "    const $V r2 = $P_mul_ps(r, r);\n"
+        "    const $V r4 = $P_mul_ps(r2, r2);\n"
+        "    const $V pa = $P_fmadd_ps($P_set1_ps(" EXP_Q1 "), r, $P_set1_ps(" EXP_Q0 "));\n"
+        "    const $V pb = $P_fmadd_ps($P_set1_ps(" EXP_Q3 "), r, $P_set1_ps(" EXP_Q2 "));\n"
+        "    const $V pc = $P_fmadd_ps($P_set1_ps(" EXP_Q5 "), r, $P_set1_ps(" EXP_Q4 "));\n"
+        "    const $V pq = $P_fmadd_ps(pc, r4, $P_fmadd_ps(pb, r2, pa));\n"
+        "    const $V e1 = $P_fmadd_ps(pq, r2, r);     /* e^r - 1 */\n", arg);
+    vec_source(b, v, p, t);
+}
+
 static void vector_expf(Buf *b, const Isa *v, const char *p)
 {
     vec_source(b, v, p,
@@ -230,17 +249,10 @@ static void vector_expf(Buf *b, const Isa *v, const char *p)
         "{\n"
         "    const $V lo = $P_max_ps(x, $P_set1_ps(-104.0f));\n"
         "    const $V xc = $P_min_ps(lo, $P_set1_ps(89.0f));\n"
-        "    const $V xl = $P_mul_ps(xc, $P_set1_ps(" LOG2E "));\n"
-        "    const $V n = $R;\n"
-        "    const $V r = $P_fmadd_ps(n, $P_set1_ps(" LN2_LO "),\n"
-        "        $P_fnmadd_ps(n, $P_set1_ps(" LN2_HI "), xc));\n"
-        "    const $V r2 = $P_mul_ps(r, r);\n"
-        "    const $V r4 = $P_mul_ps(r2, r2);\n"
-        "    const $V a = $P_fmadd_ps($P_set1_ps(" EXP_Q1 "), r, $P_set1_ps(" EXP_Q0 "));\n"
-        "    const $V b = $P_fmadd_ps($P_set1_ps(" EXP_Q3 "), r, $P_set1_ps(" EXP_Q2 "));\n"
-        "    const $V c = $P_fmadd_ps($P_set1_ps(" EXP_Q5 "), r, $P_set1_ps(" EXP_Q4 "));\n"
-        "    const $V q = $P_fmadd_ps(c, r4, $P_fmadd_ps(b, r2, a));\n"
-        "    const $V e = $P_add_ps($P_fmadd_ps(q, r2, r), $P_set1_ps(1.0f));\n"
+        "    const $V xl = $P_mul_ps(xc, $P_set1_ps(" LOG2E "));\n");
+    vector_exp_core(b, v, p, "xc");
+    vec_source(b, v, p,
+        "    const $V e = $P_add_ps(e1, $P_set1_ps(1.0f));\n"
         "    const $I k = $P_cvttps_epi32(n);\n"
         "    const $I k1 = $P_srai_epi32(k, 1);   /* floor(k / 2) */\n"
         "    const $I bias = $P_set1_epi32(127);\n"
@@ -272,17 +284,9 @@ static void vector_tanhf(Buf *b, const Isa *v, const char *p)
         "    q = $P_fmsub_ps(q, z, $P_set1_ps(" TANH_P0 "));\n"
         "    const $V small = $P_fmadd_ps($P_mul_ps(a, z), q, a);\n"
         "    const $V ac = $P_min_ps(a, $P_set1_ps(10.0f));   /* NaN becomes 10 here */\n"
-        "    const $V xl = $P_mul_ps(ac, $P_set1_ps(2.0f * " LOG2E "));\n"
-        "    const $V n = $R;\n"
-        "    const $V r = $P_fmadd_ps(n, $P_set1_ps(" LN2_LO "),\n"
-        "        $P_fnmadd_ps(n, $P_set1_ps(" LN2_HI "), $P_add_ps(ac, ac)));\n"
-        "    const $V r2 = $P_mul_ps(r, r);\n"
-        "    const $V r4 = $P_mul_ps(r2, r2);\n"
-        "    const $V pa = $P_fmadd_ps($P_set1_ps(" EXP_Q1 "), r, $P_set1_ps(" EXP_Q0 "));\n"
-        "    const $V pb = $P_fmadd_ps($P_set1_ps(" EXP_Q3 "), r, $P_set1_ps(" EXP_Q2 "));\n"
-        "    const $V pc = $P_fmadd_ps($P_set1_ps(" EXP_Q5 "), r, $P_set1_ps(" EXP_Q4 "));\n"
-        "    const $V pq = $P_fmadd_ps(pc, r4, $P_fmadd_ps(pb, r2, pa));\n"
-        "    const $V e1 = $P_fmadd_ps(pq, r2, r);     /* e^r - 1 */\n"
+        "    const $V xl = $P_mul_ps(ac, $P_set1_ps(2.0f * " LOG2E "));\n");
+    vector_exp_core(b, v, p, "$P_add_ps(ac, ac)");
+    vec_source(b, v, p,
         "    const $V s = $P_castsi$W_ps($P_slli_epi32(\n"
         "        $P_add_epi32($P_cvttps_epi32(n), $P_set1_epi32(127)), 23));     /* 2^n */\n"
         "    const $V d = $P_fmadd_ps(e1, s, $P_add_ps(s, one));     /* e^(2a) + 1 */\n"

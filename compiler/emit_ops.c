@@ -939,7 +939,6 @@ static void emit_softmax_one(Emitter *e, const IrInstr *lin, const IrInstr *sm)
 {
     int K = sm->out->size;
     bool bias = lin->nin > 2;
-    emit_math(e, "exp");
     e->need_simd = e->need_fexp8 = true;
     emit_line(e, "#if defined(__AVX2__) && defined(__FMA__)");
     emit_line(e, "/* %s: dense %d -> %d and softmax (%s), one sample in registers */", owner(lin),

@@ -327,12 +327,12 @@ static inline float mix_expf(float x)
     const float r = mix_fma(n, 2.12194440e-4f, rh);
     const float r2 = r * r;
     const float r4 = r2 * r2;
-    const float a = mix_fma(1.6666665459e-1f, r, 5.0000001201e-1f);
-    const float b = mix_fma(8.3334519073e-3f, r, 4.1665795894e-2f);
-    const float c = mix_fma(1.9875691500e-4f, r, 1.3981999507e-3f);
-    const float ab = mix_fma(b, r2, a);
-    const float q = mix_fma(c, r4, ab);
-    const float e1 = mix_fma(q, r2, r);
+    const float pa = mix_fma(1.6666665459e-1f, r, 5.0000001201e-1f);
+    const float pb = mix_fma(8.3334519073e-3f, r, 4.1665795894e-2f);
+    const float pc = mix_fma(1.9875691500e-4f, r, 1.3981999507e-3f);
+    const float pab = mix_fma(pb, r2, pa);
+    const float pq = mix_fma(pc, r4, pab);
+    const float e1 = mix_fma(pq, r2, r);     /* e^r - 1 */
     const float e = e1 + 1.0f;
     const int k = (int)n, k1 = (int)((unsigned int)(k + 256) >> 1) - 128;   /* floor(k / 2) */
     const float s1 = e * mix_pow2i(k1);
@@ -352,11 +352,12 @@ static inline __m256 mix_expf8(__m256 x)
         _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), xc));
     const __m256 r2 = _mm256_mul_ps(r, r);
     const __m256 r4 = _mm256_mul_ps(r2, r2);
-    const __m256 a = _mm256_fmadd_ps(_mm256_set1_ps(1.6666665459e-1f), r, _mm256_set1_ps(5.0000001201e-1f));
-    const __m256 b = _mm256_fmadd_ps(_mm256_set1_ps(8.3334519073e-3f), r, _mm256_set1_ps(4.1665795894e-2f));
-    const __m256 c = _mm256_fmadd_ps(_mm256_set1_ps(1.9875691500e-4f), r, _mm256_set1_ps(1.3981999507e-3f));
-    const __m256 q = _mm256_fmadd_ps(c, r4, _mm256_fmadd_ps(b, r2, a));
-    const __m256 e = _mm256_add_ps(_mm256_fmadd_ps(q, r2, r), _mm256_set1_ps(1.0f));
+    const __m256 pa = _mm256_fmadd_ps(_mm256_set1_ps(1.6666665459e-1f), r, _mm256_set1_ps(5.0000001201e-1f));
+    const __m256 pb = _mm256_fmadd_ps(_mm256_set1_ps(8.3334519073e-3f), r, _mm256_set1_ps(4.1665795894e-2f));
+    const __m256 pc = _mm256_fmadd_ps(_mm256_set1_ps(1.9875691500e-4f), r, _mm256_set1_ps(1.3981999507e-3f));
+    const __m256 pq = _mm256_fmadd_ps(pc, r4, _mm256_fmadd_ps(pb, r2, pa));
+    const __m256 e1 = _mm256_fmadd_ps(pq, r2, r);     /* e^r - 1 */
+    const __m256 e = _mm256_add_ps(e1, _mm256_set1_ps(1.0f));
     const __m256i k = _mm256_cvttps_epi32(n);
     const __m256i k1 = _mm256_srai_epi32(k, 1);   /* floor(k / 2) */
     const __m256i bias = _mm256_set1_epi32(127);
